@@ -1,0 +1,22 @@
+# Pantau engine image. TypeScript runs through tsx, so the image is the source plus production deps.
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY bin ./bin
+COPY broker ./broker
+COPY ingest ./ingest
+COPY store ./store
+COPY geo ./geo
+COPY api ./api
+COPY engine ./engine
+COPY simulators ./simulators
+COPY domain ./domain
+COPY web ./web
+ENV PANTAU_DATA_DIR=/data PANTAU_HOST=0.0.0.0
+VOLUME ["/data"]
+EXPOSE 1883 8080
+USER node
+ENTRYPOINT ["node", "bin/pantau.js"]
+CMD ["serve"]

@@ -1,0 +1,82 @@
+// The HTTP API: fastify, one encapsulated plugin per resource, OpenAPI from the route schemas.
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { ApiError } from './errors.ts';
+import type { ApiDeps } from './deps.ts';
+import type { Role } from '../engine/registry.ts';
+import { devicesRoutes } from './devices.ts';
+import { vehiclesRoutes } from './vehicles.ts';
+import { sensorsRoutes } from './sensors.ts';
+import { operationsRoutes } from './operations.ts';
+import { indexRoutes } from './index-page.ts';
+
+const RANK: Record<Role, number> = { viewer: 1, dispatcher: 2, admin: 3 };
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** the least role a route needs; routes without it are public */
+    role?: Role;
+  }
+  interface FastifyRequest {
+    operator?: { id: string; role: Role };
+  }
+}
+
+export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: false,
+    forceCloseConnections: true,
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Pantau API', version: deps.version, description: 'City control-room engine: devices, live vehicles, sensors. Contract v1.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.addHook('onRequest', async (req: FastifyRequest) => {
+    const need = req.routeOptions.config?.role;
+    if (!need) return;
+    const header = req.headers.authorization;
+    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : '';
+    if (!token) throw new ApiError('UNAUTHORIZED', 'send Authorization: Bearer <token>');
+    const op = await deps.registry.authenticateOperator(token);
+    if (!op) throw new ApiError('UNAUTHORIZED', 'unknown or revoked token');
+    if (RANK[op.role] < RANK[need]) throw new ApiError('FORBIDDEN', `this needs the ${need} role; the token has ${op.role}`);
+    req.operator = op;
+  });
+
+  app.setErrorHandler((err: Error & { validation?: unknown[]; validationContext?: string; statusCode?: number; code?: string }, req, reply) => {
+    if (err instanceof ApiError) {
+      return reply.code(err.statusCode).send({ error: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) });
+    }
+    if (err.validation) {
+      const details = (err.validation as Array<{ instancePath: string; message?: string; params?: Record<string, unknown> }>).map((v) => ({
+        field: `${err.validationContext ?? 'body'}${v.instancePath.replace(/\//g, '.')}`.replace(/\.$/, ''),
+        expected: v.message,
+        ...(v.params ?? {}),
+      }));
+      return reply.code(400).send({ error: 'VALIDATION_FAILED', message: err.message, details });
+    }
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send({ error: 'PAYLOAD_TOO_LARGE', message: err.message });
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.code(err.statusCode).send({ error: err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'VALIDATION_FAILED' : 'BAD_QUERY', message: err.message });
+    }
+    deps.log.error({ url: req.url, err: err.stack ?? err.message }, 'API request failed');
+    return reply.code(500).send({ error: 'INTERNAL', message: 'internal error; see the engine log' });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
+
+  await app.register(devicesRoutes(deps), { prefix: '/api/v1' });
+  await app.register(vehiclesRoutes(deps), { prefix: '/api/v1' });
+  await app.register(sensorsRoutes(deps), { prefix: '/api/v1' });
+  await app.register(operationsRoutes(deps));
+  await app.register(indexRoutes(deps));
+  return app;
+}

@@ -1,0 +1,180 @@
+// Live vehicles: positions, nearest (dispatch-aware), and tracks from history.
+import type { FastifyPluginAsync } from 'fastify';
+import type { ApiDeps } from './deps.ts';
+import { ApiError, errorSchema } from './errors.ts';
+import { iso, parseBBox, parseTime } from './params.ts';
+import { VEHICLE_STATUSES, VEHICLE_TYPES, type VehicleStatus, type VehicleType } from '../ingest/model.ts';
+import type { LiveVehicle } from '../geo/vehicle-index.ts';
+import { etaSeconds } from '../geo/eta.ts';
+import { track } from '../store/history.ts';
+
+const ageS = (ts: number, now: number) => Math.max(0, Math.round((now - ts) / 1000));
+
+function feature(v: Readonly<LiveVehicle>, now: number) {
+  return {
+    type: 'Feature' as const,
+    id: v.id,
+    geometry: { type: 'Point' as const, coordinates: [v.lon, v.lat] },
+    properties: { id: v.id, type: v.type, status: v.status, speed_kmh: v.speedKmh, heading: v.heading, accuracy_m: v.accuracyM, ts: iso(v.ts), age_s: ageS(v.ts, now) },
+  };
+}
+
+const featureSchema = {
+  type: 'object',
+  properties: {
+    type: { type: 'string', enum: ['Feature'] },
+    id: { type: 'string' },
+    geometry: { type: 'object', properties: { type: { type: 'string' }, coordinates: { type: 'array', items: { type: 'number' } } } },
+    properties: {
+      type: 'object',
+      properties: {
+        id: { type: 'string' }, type: { type: 'string' }, status: { type: 'string' }, speed_kmh: { type: ['number', 'null'] }, heading: { type: ['number', 'null'] },
+        accuracy_m: { type: ['number', 'null'] }, ts: { type: 'string' }, age_s: { type: 'integer' },
+      },
+    },
+  },
+} as const;
+
+const typeList = { type: 'string', description: `comma-separated: ${VEHICLE_TYPES.join(', ')}` } as const;
+const statusList = { type: 'string', description: `comma-separated: ${VEHICLE_STATUSES.join(', ')}` } as const;
+
+function parseList<T extends string>(raw: string | undefined, allowed: readonly T[], field: string): Set<T> | null {
+  if (!raw) return null;
+  const values = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const v of values) {
+    if (!(allowed as readonly string[]).includes(v)) throw new ApiError('BAD_QUERY', `${field} must be among ${allowed.join(', ')}`, { field, got: v });
+  }
+  return new Set(values as T[]);
+}
+
+interface NearestQuery {
+  lat: number;
+  lon: number;
+  type?: string;
+  status?: string;
+  k: number;
+  max_age_s: number;
+  max_distance_m?: number;
+  max_accuracy_m?: number;
+}
+
+export const vehiclesRoutes =
+  (deps: ApiDeps): FastifyPluginAsync =>
+  async (app) => {
+    const { vehicles } = deps;
+
+    app.get<{ Querystring: { type?: string; status?: string; bbox?: string } }>('/vehicles', {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['vehicles'],
+        summary: 'Live positions as a GeoJSON FeatureCollection',
+        querystring: { type: 'object', properties: { type: typeList, status: statusList, bbox: { type: 'string', description: 'minLon,minLat,maxLon,maxLat' } } },
+        response: { 200: { type: 'object', properties: { type: { type: 'string' }, features: { type: 'array', items: featureSchema } } }, 400: errorSchema },
+      },
+    }, async (req) => {
+      const types = parseList(req.query.type, VEHICLE_TYPES, 'type');
+      const statuses = parseList(req.query.status, VEHICLE_STATUSES, 'status');
+      const keep = (v: Readonly<LiveVehicle>) => (!types || types.has(v.type)) && (!statuses || statuses.has(v.status));
+      const list = req.query.bbox ? vehicles.inBBox(...parseBBox(req.query.bbox), keep) : [...vehicles.all()].filter(keep);
+      const now = Date.now();
+      list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      return { type: 'FeatureCollection', features: list.map((v) => feature(v, now)) };
+    });
+
+    app.get<{ Querystring: NearestQuery }>('/vehicles/nearest', {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['vehicles'],
+        summary: 'Nearest qualifying vehicles, nearest first (great-circle distance)',
+        description: 'Vehicles whose last fix is older than max_age_s are never returned. status defaults to available.',
+        querystring: {
+          type: 'object',
+          required: ['lat', 'lon'],
+          properties: {
+            lat: { type: 'number', minimum: -90, maximum: 90 },
+            lon: { type: 'number', minimum: -180, maximum: 180 },
+            type: typeList,
+            status: { ...statusList, default: 'available' },
+            k: { type: 'integer', minimum: 1, maximum: 100, default: 5 },
+            max_age_s: { type: 'number', minimum: 0, default: 120 },
+            max_distance_m: { type: 'number', exclusiveMinimum: 0 },
+            max_accuracy_m: { type: 'number', exclusiveMinimum: 0, description: 'skip vehicles whose last fix is less precise than this' },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              results: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    id: { type: 'string' }, type: { type: 'string' }, status: { type: 'string' }, lat: { type: 'number' }, lon: { type: 'number' },
+                    distance_m: { type: 'number' }, eta_s: { type: 'integer' }, age_s: { type: 'integer' },
+                  },
+                },
+              },
+            },
+          },
+          400: errorSchema,
+        },
+      },
+    }, async (req) => {
+      const q = req.query;
+      const types = parseList<VehicleType>(q.type, VEHICLE_TYPES, 'type');
+      const statuses = parseList<VehicleStatus>(q.status, VEHICLE_STATUSES, 'status');
+      const now = Date.now();
+      const oldestTs = now - q.max_age_s * 1000;
+      const maxAcc = q.max_accuracy_m;
+      const hits = vehicles.nearest(q.lat, q.lon, {
+        k: q.k,
+        ...(q.max_distance_m === undefined ? {} : { maxDistanceM: q.max_distance_m }),
+        filter: (v) =>
+          v.ts >= oldestTs && (!types || types.has(v.type)) && (!statuses || statuses.has(v.status)) && (maxAcc === undefined || v.accuracyM === null || v.accuracyM <= maxAcc),
+      });
+      return {
+        results: hits.map(({ vehicle: v, distanceM }) => ({
+          id: v.id, type: v.type, status: v.status, lat: v.lat, lon: v.lon,
+          distance_m: Math.round(distanceM * 10) / 10, eta_s: etaSeconds(distanceM, v.type), age_s: ageS(v.ts, now),
+        })),
+      };
+    });
+
+    app.get<{ Params: { id: string } }>('/vehicles/:id', {
+      config: { role: 'viewer' },
+      schema: { tags: ['vehicles'], response: { 200: featureSchema, 404: errorSchema } },
+    }, async (req) => {
+      const v = vehicles.get(req.params.id);
+      if (!v) {
+        const d = deps.registry.get(req.params.id);
+        throw new ApiError('VEHICLE_NOT_FOUND', d?.kind === 'vehicle' ? `vehicle ${req.params.id} has reported no position yet` : `no vehicle ${req.params.id}`);
+      }
+      return feature(v, Date.now());
+    });
+
+    app.get<{ Params: { id: string }; Querystring: { from?: string; to?: string; limit: number } }>('/vehicles/:id/track', {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['vehicles'],
+        summary: 'Track from history as a GeoJSON LineString Feature (default: the last 24 hours)',
+        querystring: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 100000, default: 10000 } } },
+        response: { 404: errorSchema, 400: errorSchema },
+      },
+    }, async (req) => {
+      const d = deps.registry.get(req.params.id);
+      if (!d || d.kind !== 'vehicle') throw new ApiError('VEHICLE_NOT_FOUND', `no vehicle ${req.params.id}`);
+      const to = parseTime(req.query.to, 'to', Date.now());
+      const from = parseTime(req.query.from, 'from', to - 86_400_000);
+      if (from > to) throw new ApiError('BAD_QUERY', 'from must not be after to', { field: 'from' });
+      const points = await track(deps.db, d.id, from, to, req.query.limit);
+      return {
+        type: 'Feature',
+        geometry: { type: 'LineString', coordinates: points.map((p) => [p.lon, p.lat]) },
+        properties: {
+          id: d.id, type: d.type, from: iso(from), to: iso(to), count: points.length,
+          times: points.map((p) => iso(p.ts)), speeds_kmh: points.map((p) => p.speed_kmh),
+        },
+      };
+    });
+  };

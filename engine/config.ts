@@ -1,0 +1,144 @@
+// Everything an operator tunes, validated once and frozen. Units are in the key names.
+// Each key comes from an environment variable (CONTRACT.md, Configuration); a flag
+// `--name value` (the variable's name without PANTAU_, lower case, dashes) overrides it.
+import path from 'node:path';
+
+export interface Config {
+  readonly mqttPort: number;
+  readonly httpPort: number;
+  readonly host: string;
+  readonly databaseUrl: string | null;
+  readonly dataDir: string;
+  readonly adminToken: string | null;
+  readonly redisUrl: string | null;
+  readonly allowAnonymous: boolean;
+  readonly maxPacketBytes: number;
+  readonly maxFutureS: number;
+  readonly batchMaxRows: number;
+  readonly batchMaxAgeMs: number;
+  readonly writerMaxQueueRows: number;
+  readonly compressAfterDays: number;
+  readonly retentionDays: number;
+  readonly jobsIntervalS: number;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Parser<T> = (raw: string, variable: string) => T;
+
+const port: Parser<number> = (raw, variable) => {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || n > 65535) throw new ConfigError(variable, `expected a TCP port 0-65535 (0 = any free port), got "${raw}"`);
+  return n;
+};
+const positiveInt =
+  (min: number, max: number): Parser<number> =>
+  (raw, variable) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(variable, `expected a whole number from ${min} to ${max}, got "${raw}"`);
+    return n;
+  };
+const bool: Parser<boolean> = (raw, variable) => {
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off|)$/i.test(raw)) return false;
+  throw new ConfigError(variable, `expected 1 or 0, got "${raw}"`);
+};
+const url =
+  (schemes: string[]): Parser<string> =>
+  (raw, variable) => {
+    let u: URL;
+    try {
+      u = new URL(raw);
+    } catch {
+      throw new ConfigError(variable, `expected a URL like ${schemes[0]}://host:port/..., got "${raw}"`);
+    }
+    if (!schemes.includes(u.protocol.replace(/:$/, ''))) throw new ConfigError(variable, `expected a ${schemes.join(' or ')} URL, got "${u.protocol}"`);
+    return raw;
+  };
+const token: Parser<string> = (raw, variable) => {
+  if (raw.length < 16) throw new ConfigError(variable, 'must be at least 16 characters');
+  return raw;
+};
+const oneOf =
+  <T extends string>(values: readonly T[]): Parser<T> =>
+  (raw, variable) => {
+    if (!(values as readonly string[]).includes(raw)) throw new ConfigError(variable, `expected one of ${values.join(', ')}, got "${raw}"`);
+    return raw as T;
+  };
+const text: Parser<string> = (raw) => raw;
+
+interface Spec<T> {
+  variable: string;
+  parse: Parser<T>;
+  fallback: T;
+}
+const spec = <T>(variable: string, parse: Parser<T>, fallback: T): Spec<T> => ({ variable, parse, fallback });
+
+const SPECS: { [K in keyof Config]: Spec<Config[K]> } = {
+  mqttPort: spec('PANTAU_MQTT_PORT', port, 1883),
+  httpPort: spec('PANTAU_HTTP_PORT', port, 8080),
+  host: spec('PANTAU_HOST', text, '0.0.0.0'),
+  databaseUrl: spec<string | null>('DATABASE_URL', url(['postgres', 'postgresql']), null),
+  dataDir: spec('PANTAU_DATA_DIR', text, './data'),
+  adminToken: spec<string | null>('PANTAU_ADMIN_TOKEN', token, null),
+  redisUrl: spec<string | null>('REDIS_URL', url(['redis', 'rediss']), null),
+  allowAnonymous: spec('PANTAU_ALLOW_ANONYMOUS', bool, false),
+  maxPacketBytes: spec('PANTAU_MAX_PACKET_BYTES', positiveInt(1024, 268_435_455), 256 * 1024),
+  maxFutureS: spec('PANTAU_MAX_FUTURE_S', positiveInt(0, 86_400), 300),
+  batchMaxRows: spec('PANTAU_BATCH_MAX_ROWS', positiveInt(1, 50_000), 1000),
+  batchMaxAgeMs: spec('PANTAU_BATCH_MAX_AGE_MS', positiveInt(1, 10_000), 20),
+  writerMaxQueueRows: spec('PANTAU_WRITER_MAX_QUEUE_ROWS', positiveInt(1000, 10_000_000), 50_000),
+  compressAfterDays: spec('PANTAU_COMPRESS_AFTER_DAYS', positiveInt(1, 3650), 7),
+  retentionDays: spec('PANTAU_RETENTION_DAYS', positiveInt(1, 36_500), 365),
+  jobsIntervalS: spec('PANTAU_JOBS_INTERVAL_S', positiveInt(1, 86_400), 60),
+  logLevel: spec('PANTAU_LOG_LEVEL', oneOf(['debug', 'info', 'warn', 'error', 'silent'] as const), 'info'),
+};
+
+/** `PANTAU_MQTT_PORT` -> `--mqtt-port`, `DATABASE_URL` -> `--database-url`. */
+export function flagName(variable: string): string {
+  return '--' + variable.replace(/^PANTAU_/, '').toLowerCase().replace(/_/g, '-');
+}
+
+/** Flags given as `--mqtt-port 1884` or `--mqtt-port=1884`, mapped back to variable names. */
+function flagsToEnv(argv: readonly string[]): Record<string, string> {
+  const byFlag = new Map(Object.values(SPECS).map((s) => [flagName(s.variable), s.variable]));
+  const out: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    const variable = byFlag.get(name);
+    if (!variable) continue;
+    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined) throw new ConfigError(variable, `flag ${name} needs a value`);
+    out[variable] = value;
+  }
+  return out;
+}
+
+/** Builds the frozen config; throws ConfigError naming the variable at the first bad value. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = [], overrides: Partial<Config> = {}): Config {
+  const merged: Record<string, string | undefined> = { ...env, ...flagsToEnv(argv) };
+  const out: Record<string, unknown> = {};
+  for (const [key, s] of Object.entries(SPECS) as [keyof Config, Spec<unknown>][]) {
+    const raw = merged[s.variable];
+    out[key] = raw === undefined || raw === '' ? s.fallback : s.parse(raw, s.variable);
+  }
+  Object.assign(out, overrides);
+  out.dataDir = path.resolve(out.dataDir as string);
+  return Object.freeze(out) as unknown as Config;
+}
+
+/** The variable a config key is read from, for error messages (e.g. a port in use). */
+export function variableOf(key: keyof Config): string {
+  return SPECS[key].variable;
+}

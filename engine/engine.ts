@@ -1,0 +1,216 @@
+// The composition root: database, registry, live state, writer, broker, API, listeners.
+import net from 'node:net';
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import type { FastifyInstance } from 'fastify';
+import { ConfigError, variableOf, type Config } from './config.ts';
+import { createLogger, type Logger } from './log.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { Registry, type Principal } from './registry.ts';
+import { SensorState } from './sensor-state.ts';
+import { openDatabase, type Db } from '../store/db.ts';
+import { applyPolicies, migrate } from '../store/migrations.ts';
+import { startJobRunner, type JobRunner } from '../store/jobs.ts';
+import { latestFixes, latestReadings } from '../store/live.ts';
+import { BatchWriter } from '../store/writer.ts';
+import { VehicleIndex } from '../geo/vehicle-index.ts';
+import { createBroker, type Broker, type IngestHook } from '../broker/server.ts';
+import { RecentKeys } from '../ingest/recent-keys.ts';
+import { runPipeline } from '../ingest/pipeline.ts';
+import { emptyDecoded, type Reject, type VehicleType } from '../ingest/model.ts';
+import type { IngestDeps } from '../ingest/context.ts';
+import { rejectsTopic, type ParsedTopic } from '../ingest/topics.ts';
+import { buildApp } from '../api/app.ts';
+
+export const VERSION: string = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+
+/** at most this many rejects are published for one message; the rest are counted only */
+const MAX_REJECTS_PUBLISHED = 20;
+
+export interface Engine {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  db: Db;
+  registry: Registry;
+  vehicles: VehicleIndex;
+  sensors: SensorState;
+  writer: BatchWriter;
+  broker: Broker;
+  app: FastifyInstance;
+  ports: { mqtt: number; http: number };
+  /** set only when this start created the admin token (first start without PANTAU_ADMIN_TOKEN) */
+  generatedAdminToken: string | null;
+  close(): Promise<void>;
+}
+
+export interface EngineOptions {
+  log?: Logger;
+  /** false: build everything but open no listening sockets (tests drive app.inject and broker.handle) */
+  listen?: boolean;
+}
+
+function listenOn(server: net.Server, port: number, host: string, key: keyof Config): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      if (err.code === 'EADDRINUSE') reject(new ConfigError(variableOf(key), `port ${port} is in use; set ${variableOf(key)} to a free port (0 picks any)`));
+      else if (err.code === 'EACCES') reject(new ConfigError(variableOf(key), `no permission to listen on port ${port}; choose a port above 1023`));
+      else reject(err);
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}
+
+export async function startEngine(config: Config, opts: EngineOptions = {}): Promise<Engine> {
+  const log = opts.log ?? createLogger(config.logLevel);
+  const metrics = createMetrics();
+  const db = await openDatabase(config, log);
+  const cleanups: Array<() => Promise<void> | void> = [() => db.close()];
+  try {
+    const applied = await migrate(db);
+    if (applied.length) log.info({ migrations: applied }, 'database migrated');
+    await applyPolicies(db, config);
+    let jobs: JobRunner | null = null;
+    if (db.embedded) {
+      jobs = startJobRunner(db, config.jobsIntervalS * 1000, log);
+      cleanups.unshift(() => jobs!.stop());
+    }
+
+    const registry = new Registry(db);
+    await registry.load(config.adminToken);
+    const generatedAdminToken = !config.adminToken && !registry.hasStoredAdmin() ? await registry.issueOperatorToken('admin', 'admin') : null;
+
+    // Live state from the newest rows, each with its age: a restart answers nearest at once.
+    const vehicles = new VehicleIndex();
+    const sensors = new SensorState();
+    const recent = new RecentKeys();
+    const fixes = await latestFixes(db);
+    vehicles.load(
+      fixes.map((f) => ({ id: f.id, type: f.type as VehicleType, status: f.status, lat: f.lat, lon: f.lon, ts: f.ts, speedKmh: f.speed_kmh, heading: f.heading, accuracyM: f.accuracy_m })),
+    );
+    for (const f of fixes) recent.seenOrAdd(f.id, f.ts, f.seq);
+    for (const r of await latestReadings(db)) sensors.record({ deviceId: r.id, metric: r.metric, value: r.value, ts: r.ts, lat: r.lat, lon: r.lon });
+    log.info({ vehicles: vehicles.size, devices: registry.list().length }, 'live state restored');
+
+    const writer = new BatchWriter(db, { maxRows: config.batchMaxRows, maxAgeMs: config.batchMaxAgeMs, maxQueueRows: config.writerMaxQueueRows }, metrics, log);
+    cleanups.unshift(() => writer.drain());
+
+    // eslint-disable-next-line prefer-const
+    let broker: Broker;
+    const publishRejects = (deviceId: string, topic: string, rejects: readonly Reject[]) => {
+      for (const r of rejects.slice(0, MAX_REJECTS_PUBLISHED)) {
+        const payload = JSON.stringify({ topic, code: r.code, message: r.message, ...(r.field === undefined ? {} : { field: r.field }) });
+        broker.aedes.publish({ cmd: 'publish', topic: rejectsTopic(deviceId), payload: Buffer.from(payload), qos: 1, retain: false, dup: false }, () => undefined);
+      }
+    };
+    const deps: IngestDeps = { registry, vehicles, sensors, writer, recent, metrics, limits: { maxFutureMs: config.maxFutureS * 1000 }, publishRejects };
+
+    const targetOf = (who: Principal, parsed: ParsedTopic) => {
+      if (who.kind === 'device') return { id: who.device.id, device: registry.get(who.device.id) };
+      const id = 'vehicleId' in parsed ? parsed.vehicleId : 'sensorId' in parsed ? parsed.sensorId : null;
+      if (id !== null) return { id, device: registry.get(id) };
+      const device = parsed.kind === 'owntracks' ? registry.byOwntracksKey(parsed.key) : undefined;
+      return { id: device?.id ?? null, device };
+    };
+
+    const ingest: IngestHook = async (who, packet, parsed) => {
+      metrics.messagesIn.inc({ kind: parsed.kind });
+      const { id, device } = targetOf(who, parsed);
+      if (!device) {
+        metrics.rejects.inc({ code: 'UNKNOWN_DEVICE' });
+        if (id) publishRejects(id, packet.topic, [{ code: 'UNKNOWN_DEVICE', message: `no device ${id} is provisioned; POST /api/v1/devices first` }]);
+        return { forward: false };
+      }
+      const msg = { topic: packet.topic, kind: parsed.kind, device, payload: packet.payload as Buffer, qos: packet.qos, nowMs: Date.now(), decoded: emptyDecoded(), liveFixes: [] };
+      await runPipeline(msg, deps);
+      return { forward: msg.decoded.rejects.length === 0 };
+    };
+
+    broker = await createBroker({ registry, metrics, log, allowAnonymous: config.allowAnonymous, maxPacketBytes: config.maxPacketBytes, ingest });
+    if (config.allowAnonymous) log.warn({}, 'PANTAU_ALLOW_ANONYMOUS=1: anonymous MQTT clients may publish for any device; development only');
+
+    const ports = { mqtt: 0, http: 0 };
+    let closing = false;
+    const app = await buildApp({
+      config, version: VERSION, registry, vehicles, sensors, db, metrics, log,
+      ports: () => ({ ...ports }),
+      brokerReady: () => !broker.aedes.closed && !closing,
+      forgetDevice: (id) => {
+        vehicles.remove(id);
+        sensors.remove(id);
+        recent.forget(id);
+      },
+    });
+
+    // MQTT over WebSocket at /mqtt on the HTTP port (CONTRACT.md).
+    const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => [...protocols][0] ?? false });
+    app.server.on('upgrade', (req, socket, head) => {
+      if (new URL(req.url ?? '/', 'http://x').pathname !== '/mqtt') {
+        socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => broker.handle(createWebSocketStream(ws), req));
+    });
+
+    const sockets = new Set<net.Socket>();
+    const mqttServer = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      broker.handle(socket);
+    });
+    if (opts.listen !== false) {
+      ports.mqtt = await listenOn(mqttServer, config.mqttPort, config.host, 'mqttPort');
+      cleanups.unshift(
+        () =>
+          new Promise<void>((r) => {
+            // aedes has closed its clients; a socket that never finished CONNECT may remain
+            for (const socket of sockets) socket.destroy();
+            mqttServer.close(() => r());
+          }),
+      );
+      await app.listen({ port: config.httpPort, host: config.host }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'EADDRINUSE') throw new ConfigError(variableOf('httpPort'), `port ${config.httpPort} is in use; set ${variableOf('httpPort')} to a free port (0 picks any)`);
+        throw err;
+      });
+      ports.http = (app.server.address() as AddressInfo).port;
+      log.info({ mqtt: ports.mqtt, http: ports.http }, 'listening');
+    }
+    cleanups.unshift(() => app.close());
+    cleanups.unshift(() => {
+      for (const ws of wss.clients) ws.terminate();
+    });
+    // Clients go first, so nothing new arrives while the writer drains.
+    cleanups.unshift(() => broker.close());
+
+    let closed: Promise<void> | null = null;
+    return {
+      config, log, metrics, db, registry, vehicles, sensors, writer, broker, app, ports, generatedAdminToken,
+      close() {
+        closing = true;
+        closed ??= runCleanups(cleanups, log);
+        return closed;
+      },
+    };
+  } catch (err) {
+    await runCleanups(cleanups, log);
+    throw err;
+  }
+}
+
+async function runCleanups(cleanups: Array<() => Promise<void> | void>, log: Logger): Promise<void> {
+  for (const c of cleanups) {
+    try {
+      await c();
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'error while shutting down');
+    }
+  }
+}

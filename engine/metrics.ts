@@ -1,0 +1,33 @@
+// Prometheus metrics of one engine instance (its own registry, so tests can run several).
+import client from 'prom-client';
+
+export function createMetrics() {
+  const registry = new client.Registry();
+  /** set by the broker once it exists; read at each scrape */
+  const sources = { connectedClients: () => 0 };
+  client.collectDefaultMetrics({ register: registry, prefix: 'pantau_process_' });
+  const m = {
+    registry,
+    messagesIn: new client.Counter({ name: 'pantau_messages_in_total', help: 'MQTT publishes received from devices, by topic kind', labelNames: ['kind'], registers: [registry] }),
+    rejects: new client.Counter({ name: 'pantau_rejects_total', help: 'Records or payloads refused, by reject code', labelNames: ['code'], registers: [registry] }),
+    dropped: new client.Counter({ name: 'pantau_dropped_total', help: 'Records not stored for a named reason that is not an error of the device (duplicate, qos0_overflow)', labelNames: ['reason'], registers: [registry] }),
+    stored: new client.Counter({ name: 'pantau_rows_committed_total', help: 'Rows committed to TimescaleDB, by table', labelNames: ['table'], registers: [registry] }),
+    batchRows: new client.Histogram({ name: 'pantau_batch_rows', help: 'Rows per committed batch', buckets: [1, 10, 50, 100, 250, 500, 1000, 2000, 5000], registers: [registry] }),
+    commitSeconds: new client.Histogram({ name: 'pantau_commit_seconds', help: 'Time to commit one batch', buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] }),
+    queueRows: new client.Gauge({ name: 'pantau_writer_queue_rows', help: 'Rows waiting for or in a commit', registers: [registry] }),
+    backpressure: new client.Counter({ name: 'pantau_backpressure_waits_total', help: 'Publishes held because the writer queue was full', registers: [registry] }),
+    sources,
+    clients: new client.Gauge({
+      name: 'pantau_mqtt_clients',
+      help: 'Connected MQTT clients',
+      registers: [registry],
+      collect() {
+        this.set(sources.connectedClients());
+      },
+    }),
+    authFailures: new client.Counter({ name: 'pantau_mqtt_auth_failures_total', help: 'Refused MQTT connections and publishes, by reason', labelNames: ['reason'], registers: [registry] }),
+    vehiclesLive: new client.Gauge({ name: 'pantau_vehicles_live', help: 'Vehicles in the live index', registers: [registry] }),
+  };
+  return m;
+}
+export type Metrics = ReturnType<typeof createMetrics>;

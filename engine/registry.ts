@@ -1,0 +1,158 @@
+// Who may connect and publish: devices and operators, held in memory (every MQTT publish checks
+// its topic against them) and written through to the database.
+import type { Db } from '../store/db.ts';
+import { deleteDevice, insertDevice, listDevices, listOperators, updateDevice, upsertOperator, type DevicePatch, type DeviceRow, type OperatorRow } from '../store/devices.ts';
+import { fingerprint, hashToken, newToken, verifyToken } from './tokens.ts';
+
+export type Device = DeviceRow;
+export type Role = OperatorRow['role'];
+
+export type Principal =
+  | { kind: 'device'; device: Device }
+  | { kind: 'operator'; id: string; role: Role }
+  | { kind: 'anonymous' };
+
+export interface NewDevice {
+  id: string;
+  kind: Device['kind'];
+  type: string;
+  name?: string | null;
+  lat?: number | null;
+  lon?: number | null;
+  owntracks?: string | null;
+  meta?: Record<string, unknown>;
+}
+
+export class DeviceExistsError extends Error {}
+export class OwntracksTakenError extends Error {}
+
+const OPERATOR_CACHE_MAX = 1000;
+
+export class Registry {
+  private readonly devices = new Map<string, Device>();
+  private readonly byOwntracks = new Map<string, string>();
+  private operators: OperatorRow[] = [];
+  /** token fingerprint -> operator, so HTTP requests skip scrypt after the first */
+  private readonly operatorCache = new Map<string, { id: string; role: Role }>();
+  /** the PANTAU_ADMIN_TOKEN given in config, if any: accepted as admin without being stored */
+  private configAdmin: string | null = null;
+
+  constructor(private readonly db: Db) {}
+
+  async load(configAdminToken: string | null): Promise<void> {
+    for (const d of await listDevices(this.db)) this.index(d);
+    this.operators = await listOperators(this.db);
+    this.configAdmin = configAdminToken ? await hashToken(configAdminToken) : null;
+  }
+
+  get(id: string): Device | undefined {
+    return this.devices.get(id);
+  }
+
+  byOwntracksKey(key: string): Device | undefined {
+    const id = this.byOwntracks.get(key);
+    return id === undefined ? undefined : this.devices.get(id);
+  }
+
+  list(): Device[] {
+    return [...this.devices.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  async create(input: NewDevice): Promise<{ device: Device; token: string }> {
+    if (this.devices.has(input.id)) throw new DeviceExistsError(input.id);
+    if (input.owntracks && this.byOwntracks.has(input.owntracks)) throw new OwntracksTakenError(input.owntracks);
+    const token = newToken('pd');
+    const device = await insertDevice(this.db, {
+      id: input.id,
+      kind: input.kind,
+      type: input.type,
+      name: input.name ?? null,
+      lat: input.lat ?? null,
+      lon: input.lon ?? null,
+      owntracks: input.owntracks ?? null,
+      meta: input.meta ?? {},
+      tokenHash: await hashToken(token),
+      status: 'available',
+    });
+    this.index(device);
+    return { device, token };
+  }
+
+  async update(id: string, patch: DevicePatch): Promise<Device | null> {
+    const before = this.devices.get(id);
+    if (!before) return null;
+    if (patch.owntracks && patch.owntracks !== before.owntracks && this.byOwntracks.has(patch.owntracks)) throw new OwntracksTakenError(patch.owntracks);
+    const after = await updateDevice(this.db, id, patch);
+    if (!after) return null;
+    this.unindex(before);
+    this.index(after);
+    return after;
+  }
+
+  /** Memory only: the batch writer records status reports in the database itself. */
+  setStatusLocal(id: string, status: Device['status'], ts: number): void {
+    const d = this.devices.get(id);
+    if (d && (d.statusTs === null || d.statusTs < ts)) this.devices.set(id, { ...d, status, statusTs: ts });
+  }
+
+  async remove(id: string): Promise<boolean> {
+    const d = this.devices.get(id);
+    if (!d) return false;
+    await deleteDevice(this.db, id);
+    this.unindex(d);
+    return true;
+  }
+
+  async rotateToken(id: string): Promise<string | null> {
+    const token = newToken('pd');
+    const updated = await this.update(id, { tokenHash: await hashToken(token) });
+    return updated ? token : null;
+  }
+
+  async authenticateDevice(id: string, token: string): Promise<Device | null> {
+    const d = this.devices.get(id);
+    if (!d) return null;
+    return (await verifyToken(token, d.tokenHash)) ? d : null;
+  }
+
+  async authenticateOperator(token: string): Promise<{ id: string; role: Role } | null> {
+    const key = fingerprint(token);
+    const cached = this.operatorCache.get(key);
+    if (cached) return cached;
+    let found: { id: string; role: Role } | null = null;
+    if (this.configAdmin && (await verifyToken(token, this.configAdmin))) found = { id: 'admin', role: 'admin' };
+    for (const op of this.operators) {
+      if (found) break;
+      if (await verifyToken(token, op.tokenHash)) found = { id: op.id, role: op.role };
+    }
+    if (found) {
+      if (this.operatorCache.size >= OPERATOR_CACHE_MAX) this.operatorCache.clear();
+      this.operatorCache.set(key, found);
+    }
+    return found;
+  }
+
+  hasStoredAdmin(): boolean {
+    return this.operators.some((o) => o.role === 'admin');
+  }
+
+  /** Creates or replaces an operator's token; returns the new token (shown once). */
+  async issueOperatorToken(id: string, role: Role): Promise<string> {
+    const token = newToken('po');
+    const op = { id, role, tokenHash: await hashToken(token) };
+    await upsertOperator(this.db, op);
+    this.operators = [...this.operators.filter((o) => o.id !== id), op];
+    this.operatorCache.clear();
+    return token;
+  }
+
+  private index(d: Device): void {
+    this.devices.set(d.id, d);
+    if (d.owntracks) this.byOwntracks.set(d.owntracks, d.id);
+  }
+
+  private unindex(d: Device): void {
+    this.devices.delete(d.id);
+    if (d.owntracks) this.byOwntracks.delete(d.owntracks);
+  }
+}

@@ -1,0 +1,38 @@
+// What flows through the ingest pipeline: one MQTT publish and everything decided about it.
+import type { Decoded, Fix } from './model.ts';
+import type { TopicKind } from './topics.ts';
+import type { Device } from '../engine/registry.ts';
+import type { Registry } from '../engine/registry.ts';
+import type { VehicleIndex } from '../geo/vehicle-index.ts';
+import type { SensorState } from '../engine/sensor-state.ts';
+import type { BatchWriter } from '../store/writer.ts';
+import type { Metrics } from '../engine/metrics.ts';
+import type { RecentKeys } from './recent-keys.ts';
+import type { Reject } from './model.ts';
+
+export interface IngestMessage {
+  topic: string;
+  kind: TopicKind;
+  device: Device;
+  payload: Buffer;
+  qos: 0 | 1 | 2;
+  /** when the engine received it, epoch ms */
+  nowMs: number;
+  decoded: Decoded;
+  /** fixes newer than the vehicle's live position, oldest first: only these move it */
+  liveFixes: Fix[];
+}
+
+export interface IngestDeps {
+  registry: Registry;
+  vehicles: VehicleIndex;
+  sensors: SensorState;
+  writer: BatchWriter;
+  recent: RecentKeys;
+  metrics: Metrics;
+  limits: { maxFutureMs: number };
+  /** sends a device its rejects on pantau/v1/devices/{id}/rejects */
+  publishRejects(deviceId: string, topic: string, rejects: readonly Reject[]): void;
+}
+
+export type Stage = (msg: IngestMessage, deps: IngestDeps) => void | Promise<void>;

@@ -1,0 +1,120 @@
+// Schema migrations: applied in order, once each, the same on the embedded database and a server.
+// Policies whose intervals come from config are (re)applied on every start by applyPolicies.
+import type { Db } from './db.ts';
+import type { Config } from '../engine/config.ts';
+
+interface Migration {
+  id: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: 1,
+    name: 'devices, operators and the position/reading hypertables',
+    sql: `
+      CREATE EXTENSION IF NOT EXISTS timescaledb;
+
+      CREATE TABLE devices (
+        id text PRIMARY KEY,
+        kind text NOT NULL CHECK (kind IN ('vehicle', 'sensor')),
+        type text NOT NULL,
+        name text,
+        lat double precision,
+        lon double precision,
+        owntracks text UNIQUE,
+        meta jsonb NOT NULL DEFAULT '{}',
+        token_hash text NOT NULL,
+        status text NOT NULL DEFAULT 'available',
+        status_ts timestamptz,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+
+      CREATE TABLE operators (
+        id text PRIMARY KEY,
+        role text NOT NULL CHECK (role IN ('admin', 'dispatcher', 'viewer')),
+        token_hash text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+
+      CREATE TABLE vehicle_positions (
+        device_id text NOT NULL,
+        time timestamptz NOT NULL,
+        lat double precision NOT NULL,
+        lon double precision NOT NULL,
+        speed_kmh real,
+        heading real,
+        accuracy_m real,
+        seq bigint,
+        received_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (device_id, time)
+      );
+      SELECT create_hypertable('vehicle_positions', by_range('time', INTERVAL '1 day'));
+      ALTER TABLE vehicle_positions SET (timescaledb.compress, timescaledb.compress_segmentby = 'device_id', timescaledb.compress_orderby = 'time DESC');
+
+      CREATE TABLE sensor_readings (
+        device_id text NOT NULL,
+        metric text NOT NULL,
+        time timestamptz NOT NULL,
+        value double precision NOT NULL,
+        lat double precision,
+        lon double precision,
+        received_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (device_id, metric, time)
+      );
+      SELECT create_hypertable('sensor_readings', by_range('time', INTERVAL '7 days'));
+      ALTER TABLE sensor_readings SET (timescaledb.compress, timescaledb.compress_segmentby = 'device_id, metric', timescaledb.compress_orderby = 'time DESC');
+
+      CREATE TABLE vehicle_status_reports (
+        device_id text NOT NULL,
+        time timestamptz NOT NULL,
+        status text NOT NULL,
+        received_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (device_id, time)
+      );
+      SELECT create_hypertable('vehicle_status_reports', by_range('time', INTERVAL '30 days'));
+
+      -- 5-minute sensor buckets; real-time aggregation so the newest bucket is never missing.
+      CREATE MATERIALIZED VIEW sensor_readings_5m WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
+        SELECT device_id, metric, time_bucket(INTERVAL '5 minutes', time) AS bucket,
+               avg(value) AS avg, min(value) AS min, max(value) AS max, count(*) AS count
+        FROM sensor_readings GROUP BY device_id, metric, bucket WITH NO DATA;
+    `,
+  },
+];
+
+export async function migrate(db: Db): Promise<number[]> {
+  await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  const done = new Set((await db.query<{ id: number }>('SELECT id FROM schema_migrations')).map((r) => r.id));
+  const applied: number[] = [];
+  for (const m of MIGRATIONS) {
+    if (done.has(m.id)) continue;
+    // One transaction per migration: a failed one leaves no half-built schema behind.
+    await db.query(`BEGIN; ${m.sql}; INSERT INTO schema_migrations (id, name) VALUES (${m.id}, '${m.name.replace(/'/g, "''")}'); COMMIT;`).catch(async (err) => {
+      await db.query('ROLLBACK').catch(() => undefined);
+      throw new Error(`migration ${m.id} (${m.name}) failed: ${(err as Error).message}`);
+    });
+    applied.push(m.id);
+  }
+  return applied;
+}
+
+/** Compression, retention and aggregate refresh policies, set from config on every start. */
+export async function applyPolicies(db: Db, config: Config): Promise<void> {
+  const compressAfter = `${config.compressAfterDays} days`;
+  const retain = `${config.retentionDays} days`;
+  for (const table of ['vehicle_positions', 'sensor_readings']) {
+    await db.query(`SELECT remove_compression_policy($1, if_exists => true)`, [table]);
+    await db.query(`SELECT add_compression_policy($1, $2::interval)`, [table, compressAfter]);
+  }
+  for (const table of ['vehicle_positions', 'sensor_readings', 'vehicle_status_reports']) {
+    await db.query(`SELECT remove_retention_policy($1, if_exists => true)`, [table]);
+    await db.query(`SELECT add_retention_policy($1, $2::interval)`, [table, retain]);
+  }
+  await db.query(`SELECT remove_continuous_aggregate_policy('sensor_readings_5m', if_exists => true)`);
+  await db.query(
+    `SELECT add_continuous_aggregate_policy('sensor_readings_5m', start_offset => INTERVAL '2 days', end_offset => INTERVAL '5 minutes', schedule_interval => INTERVAL '5 minutes')`,
+  );
+}
