@@ -9,6 +9,7 @@ import type { Metrics } from '../engine/metrics.ts';
 import type { Logger } from '../engine/log.ts';
 import { mayPublish, maySubscribe } from './acl.ts';
 import { limitPacketSize } from './packet-limit.ts';
+import { sharedThroughRedis } from './redis.ts';
 
 /** What the broker asks of ingest for a publish it has authorised. `forward: false` keeps a refused payload from subscribers. */
 export type IngestHook = (who: Principal, packet: PublishPacket, parsed: ParsedTopic) => Promise<{ forward: boolean }>;
@@ -20,6 +21,8 @@ export interface BrokerOptions {
   allowAnonymous: boolean;
   maxPacketBytes: number;
   ingest: IngestHook;
+  /** when set, sessions, retained messages and publishes are shared with other nodes through Redis */
+  redisUrl: string | null;
 }
 
 export interface Broker {
@@ -47,6 +50,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   const suppressed = new WeakSet<Buffer>();
 
   const aedes = await Aedes.createBroker({
+    ...(opts.redisUrl ? sharedThroughRedis(opts.redisUrl) : {}),
     // MQTT-3.1.3-7: a zero-length ClientId with CleanSession 0 gets CONNACK 0x02; aedes admits it.
     preConnect(client, packet, done) {
       if (!packet.clientId && !packet.clean) emptyIdPersistent.add(client);

@@ -134,7 +134,7 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
       return { forward: msg.decoded.rejects.length === 0 };
     };
 
-    broker = await createBroker({ registry, metrics, log, allowAnonymous: config.allowAnonymous, maxPacketBytes: config.maxPacketBytes, ingest });
+    broker = await createBroker({ registry, metrics, log, allowAnonymous: config.allowAnonymous, maxPacketBytes: config.maxPacketBytes, ingest, redisUrl: config.redisUrl });
     if (config.allowAnonymous) log.warn({}, 'PANTAU_ALLOW_ANONYMOUS=1: anonymous MQTT clients may publish for any device; development only');
 
     const ports = { mqtt: 0, http: 0 };

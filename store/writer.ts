@@ -123,27 +123,27 @@ export class BatchWriter {
     this.pendingRows -= rows;
     this.inFlightRows = rows;
     this.flushing = true;
-    this.commit(writes, rows)
-      .then(
-        () => {
-          for (const w of writes) w.resolve();
-        },
-        (err: Error) => {
-          for (const w of writes) w.reject(err);
-        },
-      )
-      .finally(() => {
-        this.inFlightRows = 0;
-        this.flushing = false;
-        this.metrics.queueRows.set(this.depth);
-        while (this.roomWaiters.length > 0 && this.hasRoom()) this.roomWaiters.shift()!();
-        if (this.queue.length > 0) {
-          // Rows that arrived during the commit have already waited one commit: send them now.
-          this.flush();
-        } else {
-          for (const w of this.idleWaiters.splice(0)) w();
-        }
-      });
+    const settle = (err: Error | null) => {
+      // bookkeeping first, so a writer resumed by its promise already sees the room it freed
+      this.inFlightRows = 0;
+      this.flushing = false;
+      this.metrics.queueRows.set(this.depth);
+      for (const w of writes) {
+        if (err) w.reject(err);
+        else w.resolve();
+      }
+      while (this.roomWaiters.length > 0 && this.hasRoom()) this.roomWaiters.shift()!();
+      if (this.queue.length > 0) {
+        // Rows that arrived during the commit have already waited one commit: send them now.
+        this.flush();
+      } else {
+        for (const w of this.idleWaiters.splice(0)) w();
+      }
+    };
+    this.commit(writes, rows).then(
+      () => settle(null),
+      (err: Error) => settle(err),
+    );
   }
 
   private async commit(writes: QueuedWrite[], rows: number): Promise<void> {
