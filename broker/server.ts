@@ -9,7 +9,7 @@ import type { Metrics } from '../engine/metrics.ts';
 import type { Logger } from '../engine/log.ts';
 import { mayPublish, maySubscribe } from './acl.ts';
 import { limitPacketSize } from './packet-limit.ts';
-import { sharedThroughRedis } from './redis.ts';
+import { closeRedisSharing, sharedThroughRedis } from './redis.ts';
 
 /** What the broker asks of ingest for a publish it has authorised. `forward: false` keeps a refused payload from subscribers. */
 export type IngestHook = (who: Principal, packet: PublishPacket, parsed: ParsedTopic) => Promise<{ forward: boolean }>;
@@ -49,8 +49,9 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   // is how authorizeForward recognises them.
   const suppressed = new WeakSet<Buffer>();
 
+  const sharing = opts.redisUrl ? sharedThroughRedis(opts.redisUrl) : null;
   const aedes = await Aedes.createBroker({
-    ...(opts.redisUrl ? sharedThroughRedis(opts.redisUrl) : {}),
+    ...(sharing ? { persistence: sharing.persistence, mq: sharing.mq } : {}),
     // MQTT-3.1.3-7: a zero-length ClientId with CleanSession 0 gets CONNACK 0x02; aedes admits it.
     preConnect(client, packet, done) {
       if (!packet.clientId && !packet.clean) emptyIdPersistent.add(client);
@@ -133,6 +134,9 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
       });
       return client;
     },
-    close: () => new Promise<void>((resolve) => aedes.close(() => resolve())),
+    async close() {
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      if (sharing) await closeRedisSharing(sharing);
+    },
   };
 }

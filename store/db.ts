@@ -37,8 +37,18 @@ export async function openDatabase(config: Config, log: Logger): Promise<Db> {
   const db: Db = {
     embedded: embedded !== null,
     async query<T>(sql: string, params?: unknown[], name?: string) {
-      const res = await pool.query(name ? { name, text: sql, values: params } : { text: sql, values: params });
-      return res.rows as T[];
+      // Not pool.query(): it destroys the connection after any SQL error, and the embedded
+      // socket refuses a new connection while it is still closing the old one. An error the
+      // server answered (a DatabaseError) leaves the connection healthy, so it is kept.
+      const client = await pool.connect();
+      try {
+        const res = await client.query(name ? { name, text: sql, values: params } : { text: sql, values: params });
+        client.release();
+        return res.rows as T[];
+      } catch (err) {
+        client.release(err instanceof pg.DatabaseError ? undefined : (err as Error));
+        throw err;
+      }
     },
     async ping(timeoutMs = 2000) {
       let timer: NodeJS.Timeout | undefined;

@@ -20,7 +20,7 @@ try {
   const { rows } = await db.query("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'");
   await db.exec(rows.length > 0 ? "LOAD 'timescaledb'" : 'CREATE EXTENSION timescaledb');
   // pglite-socket 0.0.22 serves one client at a time: the pool on the other side has max 1.
-  const server = new PGLiteSocketServer({ db, path: socketPath });
+  const server = new PGLiteSocketServer({ db, path: socketPath, debug: process.env.PANTAU_PGLITE_DEBUG === '1' });
   await server.start();
   port.on('message', async (m) => {
     if (m.type !== 'close') return;
