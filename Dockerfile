@@ -15,6 +15,7 @@ COPY simulators ./simulators
 COPY domain ./domain
 COPY web ./web
 ENV PANTAU_DATA_DIR=/data PANTAU_HOST=0.0.0.0
+RUN mkdir -p /data && chown node:node /data
 VOLUME ["/data"]
 EXPOSE 1883 8080
 USER node
