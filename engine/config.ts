@@ -96,7 +96,7 @@ const SPECS: { [K in keyof Config]: Spec<Config[K]> } = {
   maxFutureS: spec('PANTAU_MAX_FUTURE_S', positiveInt(0, 86_400), 300),
   batchMaxRows: spec('PANTAU_BATCH_MAX_ROWS', positiveInt(1, 50_000), 1000),
   batchMaxAgeMs: spec('PANTAU_BATCH_MAX_AGE_MS', positiveInt(1, 10_000), 20),
-  writerMaxQueueRows: spec('PANTAU_WRITER_MAX_QUEUE_ROWS', positiveInt(1000, 10_000_000), 50_000),
+  writerMaxQueueRows: spec('PANTAU_WRITER_MAX_QUEUE_ROWS', positiveInt(1000, 10_000_000), 10_000),
   compressAfterDays: spec('PANTAU_COMPRESS_AFTER_DAYS', positiveInt(1, 3650), 7),
   retentionDays: spec('PANTAU_RETENTION_DAYS', positiveInt(1, 36_500), 365),
   jobsIntervalS: spec('PANTAU_JOBS_INTERVAL_S', positiveInt(1, 86_400), 60),

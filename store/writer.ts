@@ -61,7 +61,11 @@ export class BatchWriter {
   private inFlightRows = 0;
   private flushing = false;
   private timer: NodeJS.Timeout | null = null;
+  /** publishes held for room, FIFO; a head index, because shift() on a long array is O(n) */
   private roomWaiters: Array<() => void> = [];
+  private roomHead = 0;
+  /** waiters let go whose rows have not arrived yet: counted as one row each against the room */
+  private admittedAhead = 0;
   private idleWaiters: Array<() => void> = [];
 
   constructor(
@@ -76,8 +80,9 @@ export class BatchWriter {
     return this.pendingRows + this.inFlightRows;
   }
 
+  /** false also while earlier publishes wait, so a newcomer never overtakes them */
   hasRoom(): boolean {
-    return this.depth < this.opts.maxQueueRows;
+    return this.roomHead === this.roomWaiters.length && this.depth + this.admittedAhead < this.opts.maxQueueRows;
   }
 
   /** Resolves when the queue has room again: the caller holds its MQTT acks (and so its socket) meanwhile. */
@@ -91,6 +96,7 @@ export class BatchWriter {
     const rows = batch.fixes.length + batch.readings.length + batch.statuses.length;
     if (rows === 0) return Promise.resolve();
     const done = new Promise<void>((resolve, reject) => this.queue.push({ batch, rows, resolve, reject }));
+    if (this.admittedAhead > 0) this.admittedAhead--;
     this.pendingRows += rows;
     this.metrics.queueRows.set(this.depth);
     if (!this.flushing) {
@@ -132,7 +138,7 @@ export class BatchWriter {
         if (err) w.reject(err);
         else w.resolve();
       }
-      while (this.roomWaiters.length > 0 && this.hasRoom()) this.roomWaiters.shift()!();
+      this.releaseWaiters();
       if (this.queue.length > 0) {
         // Rows that arrived during the commit have already waited one commit: send them now.
         this.flush();
@@ -144,6 +150,26 @@ export class BatchWriter {
       () => settle(null),
       (err: Error) => settle(err),
     );
+  }
+
+  /** Lets held publishes go, oldest first, as far as the room freed by a commit reaches. */
+  private releaseWaiters(): void {
+    this.admittedAhead = 0;
+    let room = this.opts.maxQueueRows - this.depth;
+    while (room > 0 && this.roomHead < this.roomWaiters.length) {
+      const go = this.roomWaiters[this.roomHead]!;
+      this.roomWaiters[this.roomHead++] = undefined as never;
+      this.admittedAhead++;
+      room--;
+      go();
+    }
+    if (this.roomHead === this.roomWaiters.length) {
+      this.roomWaiters = [];
+      this.roomHead = 0;
+    } else if (this.roomHead > 4096 && this.roomHead * 2 > this.roomWaiters.length) {
+      this.roomWaiters = this.roomWaiters.slice(this.roomHead);
+      this.roomHead = 0;
+    }
   }
 
   private async commit(writes: QueuedWrite[], rows: number): Promise<void> {

@@ -60,6 +60,27 @@ describe('BatchWriter', () => {
     expect(w.hasRoom()).toBe(true);
   });
 
+  it('lets held publishes go oldest first, no more than the freed room, and never lets a newcomer overtake them', async () => {
+    const { db, commits } = fakeDb();
+    const w = new BatchWriter(db, { maxRows: 1000, maxAgeMs: 1, maxQueueRows: 1000 }, createMetrics(), silentLogger);
+    void w.write(batch(0, 1000));
+    const order: number[] = [];
+    const held = Array.from({ length: 50_000 }, (_, i) => w.waitForRoom().then(() => order.push(i)));
+    commits[0]!.release();
+    await tick();
+    expect(order).toHaveLength(1000); // the freed room, one row each
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(order[0]).toBe(0);
+    expect(w.hasRoom()).toBe(false); // the rest still wait: a newcomer waits behind them
+    for (const i of order) void w.write(batch(10_000 + i, 1));
+    await tick();
+    commits[1]!.release();
+    await tick();
+    expect(order).toHaveLength(2000);
+    expect(order[1999]).toBe(1999);
+    void held;
+  });
+
   it('retries a failed commit, then rejects the writes so their PUBACKs are never sent', async () => {
     const { db, commits } = fakeDb();
     const w = new BatchWriter(db, { maxRows: 100, maxAgeMs: 1, maxQueueRows: 1000 }, createMetrics(), silentLogger);

@@ -6,8 +6,8 @@ import type { Stage } from '../context.ts';
  * socket for the QoS 1 traffic behind it, so it is dropped and counted.
  */
 export const admit: Stage = (msg, deps) => {
-  if (deps.writer.hasRoom()) return;
   const d = msg.decoded;
+  if (d.fixes.length + d.readings.length + d.statuses.length === 0 || deps.writer.hasRoom()) return;
   if (msg.qos === 0) {
     deps.metrics.dropped.inc({ reason: 'qos0_overflow' }, d.fixes.length + d.readings.length + d.statuses.length);
     d.fixes.length = 0;
