@@ -9,6 +9,7 @@ import { devicesRoutes } from './devices.ts';
 import { vehiclesRoutes } from './vehicles.ts';
 import { sensorsRoutes } from './sensors.ts';
 import { operationsRoutes } from './operations.ts';
+import { dispatchesRoutes } from './dispatches.ts';
 import { indexRoutes } from './index-page.ts';
 
 const RANK: Record<Role, number> = { viewer: 1, dispatcher: 2, admin: 3 };
@@ -76,6 +77,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(devicesRoutes(deps), { prefix: '/api/v1' });
   await app.register(vehiclesRoutes(deps), { prefix: '/api/v1' });
   await app.register(sensorsRoutes(deps), { prefix: '/api/v1' });
+  await app.register(dispatchesRoutes(deps), { prefix: '/api/v1' });
   await app.register(operationsRoutes(deps));
   await app.register(indexRoutes(deps));
   return app;

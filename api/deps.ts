@@ -5,6 +5,7 @@ import type { SensorState } from '../engine/sensor-state.ts';
 import type { Db } from '../store/db.ts';
 import type { Metrics } from '../engine/metrics.ts';
 import type { Logger } from '../engine/log.ts';
+import type { Dispatcher } from '../engine/dispatcher.ts';
 
 /** What the API plugins reach: the engine's live state and stores, nothing of MQTT. */
 export interface ApiDeps {
@@ -13,6 +14,7 @@ export interface ApiDeps {
   registry: Registry;
   vehicles: VehicleIndex;
   sensors: SensorState;
+  dispatcher: Dispatcher;
   db: Db;
   metrics: Metrics;
   log: Logger;

@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ApiDeps } from './deps.ts';
 import { ApiError, errorSchema } from './errors.ts';
 import { DeviceExistsError, OwntracksTakenError, type Device } from '../engine/registry.ts';
-import { SENSOR_TYPES, VEHICLE_STATUSES, VEHICLE_TYPES } from '../ingest/model.ts';
+import { SENSOR_TYPES, VEHICLE_TYPES } from '../ingest/model.ts';
 import { iso } from './params.ts';
 
 const ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$';
@@ -128,7 +128,7 @@ export const devicesRoutes =
       config: { role: 'admin' },
       schema: {
         tags: ['devices'],
-        body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { type: { type: 'string' }, status: { type: 'string', enum: [...VEHICLE_STATUSES] }, ...editable } },
+        body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { type: { type: 'string' }, status: { type: 'string', enum: ['available', 'busy', 'out_of_service'] }, ...editable } },
         response: { 200: deviceSchema, 400: errorSchema, 404: errorSchema },
       },
     }, async (req) => {

@@ -62,6 +62,7 @@ export const vehiclesRoutes =
   (deps: ApiDeps): FastifyPluginAsync =>
   async (app) => {
     const { vehicles } = deps;
+    const eta = { roadFactor: deps.config.etaRoadFactor, speedsKmh: deps.config.typicalSpeedsKmh };
 
     app.get<{ Querystring: { type?: string; status?: string; bbox?: string } }>('/vehicles', {
       config: { role: 'viewer' },
@@ -136,7 +137,7 @@ export const vehiclesRoutes =
       return {
         results: hits.map(({ vehicle: v, distanceM }) => ({
           id: v.id, type: v.type, status: v.status, lat: v.lat, lon: v.lon,
-          distance_m: Math.round(distanceM * 10) / 10, eta_s: etaSeconds(distanceM, v.type), age_s: ageS(v.ts, now),
+          distance_m: Math.round(distanceM * 10) / 10, eta_s: etaSeconds(distanceM, v.type, eta), age_s: ageS(v.ts, now),
         })),
       };
     });

@@ -2,6 +2,7 @@
 // Each key comes from an environment variable (CONTRACT.md, Configuration); a flag
 // `--name value` (the variable's name without PANTAU_, lower case, dashes) overrides it.
 import path from 'node:path';
+import { VEHICLE_TYPES, type VehicleType } from '../ingest/model.ts';
 
 export interface Config {
   readonly mqttPort: number;
@@ -21,6 +22,12 @@ export interface Config {
   readonly retentionDays: number;
   readonly jobsIntervalS: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** road distance / great-circle distance, for ETAs */
+  readonly etaRoadFactor: number;
+  /** typical speed in city traffic per vehicle type, for ETAs */
+  readonly typicalSpeedsKmh: Readonly<Record<VehicleType, number>>;
+  /** a vehicle outside a fence for this long (and clear of it by its GPS accuracy) has exited */
+  readonly geofenceExitDelayS: number;
 }
 
 export class ConfigError extends Error {
@@ -75,6 +82,34 @@ const oneOf =
     return raw as T;
   };
 const text: Parser<string> = (raw) => raw;
+const decimal =
+  (min: number, max: number): Parser<number> =>
+  (raw, variable) => {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new ConfigError(variable, `expected a number from ${min} to ${max}, got "${raw}"`);
+    return n;
+  };
+
+export const DEFAULT_SPEEDS_KMH: Readonly<Record<VehicleType, number>> = Object.freeze({
+  ambulance: 40,
+  fire_truck: 35,
+  police: 40,
+  blue_crew_truck: 25,
+  garbage_truck: 20,
+  other: 30,
+});
+/** `ambulance=45,garbage_truck=18`: the types named override the defaults */
+const speeds: Parser<Readonly<Record<VehicleType, number>>> = (raw, variable) => {
+  const out: Record<string, number> = { ...DEFAULT_SPEEDS_KMH };
+  for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [type, value] = part.split('=').map((x) => x.trim());
+    const n = Number(value);
+    if (!type || !(VEHICLE_TYPES as readonly string[]).includes(type)) throw new ConfigError(variable, `unknown vehicle type "${type}"; expected type=km/h pairs for ${VEHICLE_TYPES.join(', ')}`);
+    if (!(n >= 1 && n <= 200)) throw new ConfigError(variable, `speed of ${type} must be 1-200 km/h, got "${value}"`);
+    out[type] = n;
+  }
+  return Object.freeze(out) as Record<VehicleType, number>;
+};
 
 interface Spec<T> {
   variable: string;
@@ -101,6 +136,9 @@ const SPECS: { [K in keyof Config]: Spec<Config[K]> } = {
   retentionDays: spec('PANTAU_RETENTION_DAYS', positiveInt(1, 36_500), 365),
   jobsIntervalS: spec('PANTAU_JOBS_INTERVAL_S', positiveInt(1, 86_400), 60),
   logLevel: spec('PANTAU_LOG_LEVEL', oneOf(['debug', 'info', 'warn', 'error', 'silent'] as const), 'info'),
+  etaRoadFactor: spec('PANTAU_ETA_ROAD_FACTOR', decimal(1, 5), 1.4),
+  typicalSpeedsKmh: spec('PANTAU_TYPICAL_SPEEDS_KMH', speeds, DEFAULT_SPEEDS_KMH),
+  geofenceExitDelayS: spec('PANTAU_GEOFENCE_EXIT_DELAY_S', positiveInt(0, 3600), 10),
 };
 
 /** `PANTAU_MQTT_PORT` -> `--mqtt-port`, `DATABASE_URL` -> `--database-url`. */

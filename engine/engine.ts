@@ -9,6 +9,7 @@ import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { Registry, type Principal } from './registry.ts';
 import { SensorState } from './sensor-state.ts';
+import { Dispatcher } from './dispatcher.ts';
 import { openDatabase, type Db } from '../store/db.ts';
 import { applyPolicies, migrate } from '../store/migrations.ts';
 import { startJobRunner, type JobRunner } from '../store/jobs.ts';
@@ -36,6 +37,7 @@ export interface Engine {
   registry: Registry;
   vehicles: VehicleIndex;
   sensors: SensorState;
+  dispatcher: Dispatcher;
   writer: BatchWriter;
   broker: Broker;
   app: FastifyInstance;
@@ -100,6 +102,9 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
     for (const r of await latestReadings(db)) sensors.record({ deviceId: r.id, metric: r.metric, value: r.value, ts: r.ts, lat: r.lat, lon: r.lon });
     log.info({ vehicles: vehicles.size, devices: registry.list().length }, 'live state restored');
 
+    const dispatcher = new Dispatcher(db, registry, vehicles, { roadFactor: config.etaRoadFactor, speedsKmh: config.typicalSpeedsKmh }, log);
+    await dispatcher.load();
+
     const writer = new BatchWriter(db, { maxRows: config.batchMaxRows, maxAgeMs: config.batchMaxAgeMs, maxQueueRows: config.writerMaxQueueRows }, metrics, log);
     cleanups.unshift(() => writer.drain());
 
@@ -111,7 +116,11 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
         broker.aedes.publish({ cmd: 'publish', topic: rejectsTopic(deviceId), payload: Buffer.from(payload), qos: 1, retain: false, dup: false }, () => undefined);
       }
     };
-    const deps: IngestDeps = { registry, vehicles, sensors, writer, recent, metrics, limits: { maxFutureMs: config.maxFutureS * 1000 }, publishRejects };
+    const deps: IngestDeps = {
+      registry, vehicles, sensors, writer, recent, metrics, publishRejects,
+      limits: { maxFutureMs: config.maxFutureS * 1000 },
+      crewReported: (id, status) => dispatcher.crewReported(id, status),
+    };
 
     const targetOf = (who: Principal, parsed: ParsedTopic) => {
       if (who.kind === 'device') return { id: who.device.id, device: registry.get(who.device.id) };
@@ -140,7 +149,7 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
     const ports = { mqtt: 0, http: 0 };
     let closing = false;
     const app = await buildApp({
-      config, version: VERSION, registry, vehicles, sensors, db, metrics, log,
+      config, version: VERSION, registry, vehicles, sensors, db, metrics, log, dispatcher,
       ports: () => ({ ...ports }),
       brokerReady: () => !broker.aedes.closed && !closing,
       forgetDevice: (id) => {
@@ -192,7 +201,7 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
 
     let closed: Promise<void> | null = null;
     return {
-      config, log, metrics, db, registry, vehicles, sensors, writer, broker, app, ports, generatedAdminToken,
+      config, log, metrics, db, registry, vehicles, sensors, dispatcher, writer, broker, app, ports, generatedAdminToken,
       close() {
         closing = true;
         closed ??= runCleanups(cleanups, log);

@@ -95,6 +95,12 @@ export class Registry {
     if (d && (d.statusTs === null || d.statusTs < ts)) this.devices.set(id, { ...d, status, statusTs: ts });
   }
 
+  /** Memory only, whatever the last report's time: a dispatch decides (it writes the database itself). */
+  forceStatusLocal(id: string, status: Device['status']): void {
+    const d = this.devices.get(id);
+    if (d) this.devices.set(id, { ...d, status });
+  }
+
   async remove(id: string): Promise<boolean> {
     const d = this.devices.get(id);
     if (!d) return false;

@@ -8,7 +8,7 @@ import type { SensorState } from '../engine/sensor-state.ts';
 import type { BatchWriter } from '../store/writer.ts';
 import type { Metrics } from '../engine/metrics.ts';
 import type { RecentKeys } from './recent-keys.ts';
-import type { Reject } from './model.ts';
+import type { CrewStatus, Reject } from './model.ts';
 
 export interface IngestMessage {
   topic: string;
@@ -31,6 +31,8 @@ export interface IngestDeps {
   recent: RecentKeys;
   metrics: Metrics;
   limits: { maxFutureMs: number };
+  /** a crew's status report, after it is applied: an open dispatch follows it */
+  crewReported(vehicleId: string, status: CrewStatus): void;
   /** sends a device its rejects on pantau/v1/devices/{id}/rejects */
   publishRejects(deviceId: string, topic: string, rejects: readonly Reject[]): void;
 }

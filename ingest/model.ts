@@ -3,11 +3,15 @@
 
 export const VEHICLE_TYPES = ['ambulance', 'garbage_truck', 'blue_crew_truck', 'fire_truck', 'police', 'other'] as const;
 export const SENSOR_TYPES = ['water_level', 'air_quality', 'rain', 'weather'] as const;
-export const VEHICLE_STATUSES = ['available', 'busy', 'out_of_service'] as const;
+/** What a crew's terminal may report on pantau/v1/vehicles/{id}/status (en_route and on_scene advance an open dispatch). */
+export const CREW_STATUSES = ['available', 'busy', 'out_of_service', 'en_route', 'on_scene'] as const;
+/** A vehicle's live status: the crew's, or set by a dispatch (dispatched until the crew moves it on). */
+export const VEHICLE_STATUSES = ['available', 'busy', 'out_of_service', 'dispatched', 'en_route', 'on_scene'] as const;
 
 export type VehicleType = (typeof VEHICLE_TYPES)[number];
 export type SensorType = (typeof SENSOR_TYPES)[number];
 export type VehicleStatus = (typeof VEHICLE_STATUSES)[number];
+export type CrewStatus = (typeof CREW_STATUSES)[number];
 export type DeviceKind = 'vehicle' | 'sensor';
 
 /** Metric name -> its unit and the SenML names/units that map onto it (CONTRACT.md, RFC 8428 units registry). */
@@ -54,7 +58,7 @@ export interface Reading {
 export interface StatusReport {
   deviceId: string;
   ts: number;
-  status: VehicleStatus;
+  status: CrewStatus;
 }
 
 export const REJECT_CODES = [

@@ -83,6 +83,31 @@ export const MIGRATIONS: readonly Migration[] = [
         FROM sensor_readings GROUP BY device_id, metric, bucket WITH NO DATA;
     `,
   },
+  {
+    id: 2,
+    name: 'dispatches',
+    sql: `
+      CREATE TABLE dispatches (
+        id text PRIMARY KEY,
+        type text NOT NULL,
+        lat double precision NOT NULL,
+        lon double precision NOT NULL,
+        note text,
+        vehicle_id text NOT NULL,
+        state text NOT NULL CHECK (state IN ('dispatched', 'en_route', 'on_scene', 'closed', 'cancelled')),
+        distance_m double precision NOT NULL,
+        eta_s integer NOT NULL,
+        created_by text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        closed_at timestamptz,
+        history jsonb NOT NULL DEFAULT '[]'
+      );
+      -- The database's own guarantee that no vehicle is reserved twice, whichever node reserves it.
+      CREATE UNIQUE INDEX dispatches_one_open_per_vehicle ON dispatches (vehicle_id) WHERE state IN ('dispatched', 'en_route', 'on_scene');
+      CREATE INDEX dispatches_by_state ON dispatches (state, created_at DESC);
+    `,
+  },
 ];
 
 export async function migrate(db: Db): Promise<number[]> {

@@ -1,12 +1,12 @@
 // pantau/v1/vehicles/{id}/status: {ts, status} from the crew's terminal (CONTRACT.md).
-import { emptyDecoded, VEHICLE_STATUSES, type Decoded, type VehicleStatus } from '../model.ts';
+import { CREW_STATUSES, emptyDecoded, type CrewStatus, type Decoded } from '../model.ts';
 import { describe, isObject, NOT_JSON, parseJson, pushReject, requiredTs } from './common.ts';
 
-const STATUS_LIST = VEHICLE_STATUSES.join(', ');
-const EXPECTED = `a status object {"ts", "status": ${VEHICLE_STATUSES.map((s) => `"${s}"`).join(' | ')}}`;
+const STATUS_LIST = CREW_STATUSES.join(', ');
+const EXPECTED = `a status object {"ts", "status": ${CREW_STATUSES.map((s) => `"${s}"`).join(' | ')}}`;
 
-function isVehicleStatus(s: string): s is VehicleStatus {
-  return (VEHICLE_STATUSES as readonly string[]).includes(s);
+function isCrewStatus(s: string): s is CrewStatus {
+  return (CREW_STATUSES as readonly string[]).includes(s);
 }
 
 export function decodeNativeStatus(deviceId: string, payload: Buffer): Decoded {
@@ -24,7 +24,7 @@ export function decodeNativeStatus(deviceId: string, payload: Buffer): Decoded {
     pushReject(out, 'MISSING_FIELD', 'status', `missing status: expected one of ${STATUS_LIST}`);
   } else if (typeof status !== 'string') {
     pushReject(out, 'BAD_TYPE', 'status', `status must be a string, one of ${STATUS_LIST}; got ${describe(status)}`);
-  } else if (!isVehicleStatus(status)) {
+  } else if (!isCrewStatus(status)) {
     pushReject(out, 'OUT_OF_RANGE', 'status', `status must be one of ${STATUS_LIST}; got ${describe(status)}`);
   } else {
     out.statuses.push({ deviceId, ts, status });

@@ -1,14 +1,19 @@
 import type { Stage } from '../context.ts';
 import type { VehicleType } from '../model.ts';
 
-/** Moves the live picture: vehicle positions and statuses, sensor values. */
+/** Moves the live picture: vehicle statuses (an open dispatch follows the crew), positions, sensor values. */
 export const applyLive: Stage = (msg, deps) => {
   const device = msg.device;
   const { statuses, readings } = msg.decoded;
-  for (const s of statuses) deps.registry.setStatusLocal(device.id, s.status, s.ts);
+  for (const s of statuses) {
+    const before = deps.registry.get(device.id)?.statusTs ?? null;
+    deps.registry.setStatusLocal(device.id, s.status, s.ts);
+    // a report older than the last one applied changes nothing
+    if (before === null || s.ts > before) deps.crewReported(device.id, s.status);
+  }
+  const status = deps.registry.get(device.id)?.status ?? device.status;
   const newest = msg.liveFixes[msg.liveFixes.length - 1];
   if (newest) {
-    const status = deps.registry.get(device.id)?.status ?? device.status;
     deps.vehicles.upsert({
       id: device.id,
       type: device.type as VehicleType,
@@ -21,7 +26,7 @@ export const applyLive: Stage = (msg, deps) => {
       accuracyM: newest.accuracyM,
     });
   } else if (statuses.length > 0 && deps.vehicles.get(device.id)) {
-    deps.vehicles.setAttributes(device.id, { status: deps.registry.get(device.id)!.status });
+    deps.vehicles.setAttributes(device.id, { status });
   }
   for (const r of readings) deps.sensors.record(r);
 };
