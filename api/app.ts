@@ -10,6 +10,7 @@ import { vehiclesRoutes } from './vehicles.ts';
 import { sensorsRoutes } from './sensors.ts';
 import { operationsRoutes } from './operations.ts';
 import { dispatchesRoutes } from './dispatches.ts';
+import { geofencesRoutes } from './geofences.ts';
 import { indexRoutes } from './index-page.ts';
 
 const RANK: Record<Role, number> = { viewer: 1, dispatcher: 2, admin: 3 };
@@ -78,6 +79,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(vehiclesRoutes(deps), { prefix: '/api/v1' });
   await app.register(sensorsRoutes(deps), { prefix: '/api/v1' });
   await app.register(dispatchesRoutes(deps), { prefix: '/api/v1' });
+  await app.register(geofencesRoutes(deps), { prefix: '/api/v1' });
   await app.register(operationsRoutes(deps));
   await app.register(indexRoutes(deps));
   return app;

@@ -6,6 +6,7 @@ import type { Db } from '../store/db.ts';
 import type { Metrics } from '../engine/metrics.ts';
 import type { Logger } from '../engine/log.ts';
 import type { Dispatcher } from '../engine/dispatcher.ts';
+import type { Geofences } from '../engine/geofences.ts';
 
 /** What the API plugins reach: the engine's live state and stores, nothing of MQTT. */
 export interface ApiDeps {
@@ -15,6 +16,7 @@ export interface ApiDeps {
   vehicles: VehicleIndex;
   sensors: SensorState;
   dispatcher: Dispatcher;
+  geofences: Geofences;
   db: Db;
   metrics: Metrics;
   log: Logger;

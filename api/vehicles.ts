@@ -29,7 +29,7 @@ const featureSchema = {
       type: 'object',
       properties: {
         id: { type: 'string' }, type: { type: 'string' }, status: { type: 'string' }, speed_kmh: { type: ['number', 'null'] }, heading: { type: ['number', 'null'] },
-        accuracy_m: { type: ['number', 'null'] }, ts: { type: 'string' }, age_s: { type: 'integer' },
+        accuracy_m: { type: ['number', 'null'] }, ts: { type: 'string' }, age_s: { type: 'integer' }, distance_m: { type: 'number' },
       },
     },
   },
@@ -64,20 +64,57 @@ export const vehiclesRoutes =
     const { vehicles } = deps;
     const eta = { roadFactor: deps.config.etaRoadFactor, speedsKmh: deps.config.typicalSpeedsKmh };
 
-    app.get<{ Querystring: { type?: string; status?: string; bbox?: string } }>('/vehicles', {
+    app.get<{ Querystring: { type?: string; status?: string; bbox?: string; within?: string; near?: string; radius_m?: number } }>('/vehicles', {
       config: { role: 'viewer' },
       schema: {
         tags: ['vehicles'],
         summary: 'Live positions as a GeoJSON FeatureCollection',
-        querystring: { type: 'object', properties: { type: typeList, status: statusList, bbox: { type: 'string', description: 'minLon,minLat,maxLon,maxLat' } } },
-        response: { 200: { type: 'object', properties: { type: { type: 'string' }, features: { type: 'array', items: featureSchema } } }, 400: errorSchema },
+        description: 'within={fenceId}: vehicles whose position lies in the geofence now. near=lat,lon&radius_m=: vehicles within the radius, nearest first, with distance_m.',
+        querystring: {
+          type: 'object',
+          properties: {
+            type: typeList, status: statusList,
+            bbox: { type: 'string', description: 'minLon,minLat,maxLon,maxLat' },
+            within: { type: 'string', description: 'a geofence id' },
+            near: { type: 'string', description: 'lat,lon' },
+            radius_m: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000 },
+          },
+        },
+        response: { 200: { type: 'object', properties: { type: { type: 'string' }, features: { type: 'array', items: featureSchema } } }, 400: errorSchema, 404: errorSchema },
       },
     }, async (req) => {
-      const types = parseList(req.query.type, VEHICLE_TYPES, 'type');
-      const statuses = parseList(req.query.status, VEHICLE_STATUSES, 'status');
-      const keep = (v: Readonly<LiveVehicle>) => (!types || types.has(v.type)) && (!statuses || statuses.has(v.status));
-      const list = req.query.bbox ? vehicles.inBBox(...parseBBox(req.query.bbox), keep) : [...vehicles.all()].filter(keep);
+      const q = req.query;
+      const types = parseList(q.type, VEHICLE_TYPES, 'type');
+      const statuses = parseList(q.status, VEHICLE_STATUSES, 'status');
+      let keep = (v: Readonly<LiveVehicle>) => (!types || types.has(v.type)) && (!statuses || statuses.has(v.status));
       const now = Date.now();
+      if (q.within !== undefined) {
+        const fence = deps.geofences.index.get(q.within);
+        if (!fence) throw new ApiError('GEOFENCE_NOT_FOUND', `no geofence ${q.within}`);
+        const inBox = keep;
+        keep = (v) => inBox(v) && deps.geofences.index.contains(fence.id, v.lat, v.lon);
+      }
+      if (q.near !== undefined || q.radius_m !== undefined) {
+        const parts = (q.near ?? '').split(',').map(Number);
+        const [lat, lon] = parts as [number, number];
+        if (parts.length !== 2 || !(lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180)) throw new ApiError('BAD_QUERY', 'near must be lat,lon in degrees', { field: 'near', got: q.near ?? null });
+        if (q.radius_m === undefined) throw new ApiError('BAD_QUERY', 'near needs radius_m', { field: 'radius_m' });
+        const inArea = q.bbox ? parseBBox(q.bbox) : null;
+        const hits = vehicles.nearest(lat, lon, {
+          k: Infinity,
+          maxDistanceM: q.radius_m,
+          filter: (v) => keep(v) && (!inArea || (v.lon >= inArea[0] && v.lon <= inArea[2] && v.lat >= inArea[1] && v.lat <= inArea[3])),
+        });
+        return {
+          type: 'FeatureCollection',
+          features: hits.map(({ vehicle, distanceM }) => {
+            const f = feature(vehicle, now);
+            return { ...f, properties: { ...f.properties, distance_m: Math.round(distanceM * 10) / 10 } };
+          }),
+        };
+      }
+      const box = q.bbox ? parseBBox(q.bbox) : q.within !== undefined ? deps.geofences.index.get(q.within)!.bbox : null;
+      const list = box ? vehicles.inBBox(box[0], box[1], box[2], box[3], keep) : [...vehicles.all()].filter(keep);
       list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       return { type: 'FeatureCollection', features: list.map((v) => feature(v, now)) };
     });

@@ -21,7 +21,9 @@ import { RecentKeys } from '../ingest/recent-keys.ts';
 import { runPipeline } from '../ingest/pipeline.ts';
 import { emptyDecoded, type Reject, type VehicleType } from '../ingest/model.ts';
 import type { IngestDeps } from '../ingest/context.ts';
-import { rejectsTopic, type ParsedTopic } from '../ingest/topics.ts';
+import { geofenceEventTopic, rejectsTopic, type ParsedTopic } from '../ingest/topics.ts';
+import { Geofences } from './geofences.ts';
+import type { FenceEventRow } from '../store/geofences.ts';
 import { buildApp } from '../api/app.ts';
 
 export const VERSION: string = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -38,6 +40,7 @@ export interface Engine {
   vehicles: VehicleIndex;
   sensors: SensorState;
   dispatcher: Dispatcher;
+  geofences: Geofences;
   writer: BatchWriter;
   broker: Broker;
   app: FastifyInstance;
@@ -110,6 +113,16 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
 
     // eslint-disable-next-line prefer-const
     let broker: Broker;
+    const publishFenceEvents = (rows: readonly FenceEventRow[]) => {
+      for (const e of rows) {
+        const payload = JSON.stringify({ id: e.id, fence_id: e.fenceId, vehicle_id: e.vehicleId, type: e.type, ts: new Date(e.ts).toISOString(), lat: e.lat, lon: e.lon });
+        broker.aedes.publish({ cmd: 'publish', topic: geofenceEventTopic(e.fenceId), payload: Buffer.from(payload), qos: 1, retain: false, dup: false }, () => undefined);
+      }
+    };
+    const geofences = new Geofences(db, vehicles, writer, publishFenceEvents, log, config.geofenceExitDelayS);
+    await geofences.load();
+    geofences.startSweeping(1000);
+    cleanups.unshift(() => geofences.stop());
     const publishRejects = (deviceId: string, topic: string, rejects: readonly Reject[]) => {
       for (const r of rejects.slice(0, MAX_REJECTS_PUBLISHED)) {
         const payload = JSON.stringify({ topic, code: r.code, message: r.message, ...(r.field === undefined ? {} : { field: r.field }) });
@@ -120,6 +133,8 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
       registry, vehicles, sensors, writer, recent, metrics, publishRejects,
       limits: { maxFutureMs: config.maxFutureS * 1000 },
       crewReported: (id, status) => dispatcher.crewReported(id, status),
+      geofences,
+      publishFenceEvents,
     };
 
     const targetOf = (who: Principal, parsed: ParsedTopic) => {
@@ -138,7 +153,7 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
         if (id) publishRejects(id, packet.topic, [{ code: 'UNKNOWN_DEVICE', message: `no device ${id} is provisioned; POST /api/v1/devices first` }]);
         return { forward: false };
       }
-      const msg = { topic: packet.topic, kind: parsed.kind, device, payload: packet.payload as Buffer, qos: packet.qos, nowMs: Date.now(), decoded: emptyDecoded(), liveFixes: [] };
+      const msg = { topic: packet.topic, kind: parsed.kind, device, payload: packet.payload as Buffer, qos: packet.qos, nowMs: Date.now(), decoded: emptyDecoded(), liveFixes: [], fenceTags: [], fenceEvents: [] };
       await runPipeline(msg, deps);
       return { forward: msg.decoded.rejects.length === 0 };
     };
@@ -149,11 +164,12 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
     const ports = { mqtt: 0, http: 0 };
     let closing = false;
     const app = await buildApp({
-      config, version: VERSION, registry, vehicles, sensors, db, metrics, log, dispatcher,
+      config, version: VERSION, registry, vehicles, sensors, db, metrics, log, dispatcher, geofences,
       ports: () => ({ ...ports }),
       brokerReady: () => !broker.aedes.closed && !closing,
       forgetDevice: (id) => {
         vehicles.remove(id);
+        geofences.tracker.forgetVehicle(id);
         sensors.remove(id);
         recent.forget(id);
       },
@@ -201,7 +217,7 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
 
     let closed: Promise<void> | null = null;
     return {
-      config, log, metrics, db, registry, vehicles, sensors, dispatcher, writer, broker, app, ports, generatedAdminToken,
+      config, log, metrics, db, registry, vehicles, sensors, dispatcher, geofences, writer, broker, app, ports, generatedAdminToken,
       close() {
         closing = true;
         closed ??= runCleanups(cleanups, log);

@@ -9,6 +9,8 @@ import type { BatchWriter } from '../store/writer.ts';
 import type { Metrics } from '../engine/metrics.ts';
 import type { RecentKeys } from './recent-keys.ts';
 import type { CrewStatus, Reject } from './model.ts';
+import type { Geofences } from '../engine/geofences.ts';
+import type { FenceEventRow } from '../store/geofences.ts';
 
 export interface IngestMessage {
   topic: string;
@@ -21,6 +23,10 @@ export interface IngestMessage {
   decoded: Decoded;
   /** fixes newer than the vehicle's live position, oldest first: only these move it */
   liveFixes: Fix[];
+  /** per live fix, the ids of the fences it is in */
+  fenceTags: string[][];
+  /** geofence transitions these fixes caused, committed with them */
+  fenceEvents: FenceEventRow[];
 }
 
 export interface IngestDeps {
@@ -31,6 +37,8 @@ export interface IngestDeps {
   recent: RecentKeys;
   metrics: Metrics;
   limits: { maxFutureMs: number };
+  geofences: Geofences;
+  publishFenceEvents(events: readonly FenceEventRow[]): void;
   /** a crew's status report, after it is applied: an open dispatch follows it */
   crewReported(vehicleId: string, status: CrewStatus): void;
   /** sends a device its rejects on pantau/v1/devices/{id}/rejects */

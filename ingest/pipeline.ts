@@ -10,6 +10,7 @@ import { admit } from './stages/admit.ts';
 import { applyLive } from './stages/apply-live.ts';
 import { reportRejects } from './stages/report-rejects.ts';
 import { persist } from './stages/persist.ts';
+import { fenceTransitions, publishFenceEvents, tagFences } from './stages/fences.ts';
 
 export const STAGES: readonly Stage[] = [
   decode, // payload -> one model, or coded rejects
@@ -17,9 +18,12 @@ export const STAGES: readonly Stage[] = [
   dedupe, // same ts or seq seen -> stored once
   order, // oldest first; late fixes are history only
   admit, // backpressure: QoS 1 waits for room, QoS 0 overflow is dropped
+  tagFences, // the fences each live fix is in
+  fenceTransitions, // enter, exit, dwell against the previous tags
   applyLive, // live index, statuses, sensor values
   reportRejects, // metrics and the device's rejects topic
-  persist, // batch writer; resolves after commit
+  persist, // batch writer (fixes and their geofence events); resolves after commit
+  publishFenceEvents, // committed events to MQTT
 ];
 
 export async function runPipeline(msg: IngestMessage, deps: IngestDeps): Promise<void> {

@@ -108,6 +108,36 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX dispatches_by_state ON dispatches (state, created_at DESC);
     `,
   },
+  {
+    id: 3,
+    name: 'geofences and their events',
+    sql: `
+      CREATE TABLE geofences (
+        id text PRIMARY KEY,
+        name text NOT NULL,
+        kind text,
+        applies_to text[],
+        dwell_s integer,
+        geometry jsonb NOT NULL,
+        properties jsonb NOT NULL DEFAULT '{}',
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+
+      CREATE TABLE geofence_events (
+        id text NOT NULL,
+        fence_id text NOT NULL,
+        vehicle_id text NOT NULL,
+        type text NOT NULL CHECK (type IN ('enter', 'exit', 'dwell')),
+        time timestamptz NOT NULL,
+        lat double precision NOT NULL,
+        lon double precision NOT NULL,
+        PRIMARY KEY (fence_id, time, id)
+      );
+      SELECT create_hypertable('geofence_events', by_range('time', INTERVAL '7 days'));
+      CREATE INDEX geofence_events_by_vehicle ON geofence_events (vehicle_id, time DESC);
+    `,
+  },
 ];
 
 export async function migrate(db: Db): Promise<number[]> {
@@ -134,7 +164,7 @@ export async function applyPolicies(db: Db, config: Config): Promise<void> {
     await db.query(`SELECT remove_compression_policy($1, if_exists => true)`, [table]);
     await db.query(`SELECT add_compression_policy($1, $2::interval)`, [table, compressAfter]);
   }
-  for (const table of ['vehicle_positions', 'sensor_readings', 'vehicle_status_reports']) {
+  for (const table of ['vehicle_positions', 'sensor_readings', 'vehicle_status_reports', 'geofence_events']) {
     await db.query(`SELECT remove_retention_policy($1, if_exists => true)`, [table]);
     await db.query(`SELECT add_retention_policy($1, $2::interval)`, [table, retain]);
   }

@@ -5,11 +5,14 @@ import type { Db } from './db.ts';
 import type { Fix, Reading, StatusReport } from '../ingest/model.ts';
 import type { Metrics } from '../engine/metrics.ts';
 import type { Logger } from '../engine/log.ts';
+import type { FenceEventRow } from './geofences.ts';
 
 export interface WriteBatch {
   fixes: readonly Fix[];
   readings: readonly Reading[];
   statuses: readonly StatusReport[];
+  /** geofence transitions derived from these fixes: committed with them */
+  fenceEvents?: readonly FenceEventRow[];
 }
 
 export interface WriterOptions {
@@ -40,8 +43,13 @@ WITH p AS (
   FROM (SELECT DISTINCT ON (device_id) device_id, time, status FROM s ORDER BY device_id, time DESC) latest
   WHERE dev.id = latest.device_id AND (dev.status_ts IS NULL OR dev.status_ts < latest.time)
   RETURNING 1
+), e AS (
+  INSERT INTO geofence_events (id, fence_id, vehicle_id, type, time, lat, lon)
+  SELECT i, f, v, ty, to_timestamp(t / 1000.0), la, lo
+  FROM unnest($18::text[], $19::text[], $20::text[], $21::text[], $22::float8[], $23::float8[], $24::float8[]) AS x(i, f, v, ty, t, la, lo)
+  ON CONFLICT DO NOTHING RETURNING 1
 )
-SELECT (SELECT count(*) FROM p) AS positions, (SELECT count(*) FROM r) AS readings, (SELECT count(*) FROM s) AS statuses`;
+SELECT (SELECT count(*) FROM p) AS positions, (SELECT count(*) FROM r) AS readings, (SELECT count(*) FROM s) AS statuses, (SELECT count(*) FROM e) AS events`;
 
 interface Waiter {
   resolve(): void;
@@ -93,7 +101,7 @@ export class BatchWriter {
 
   /** Queues rows; resolves once they are committed. */
   write(batch: WriteBatch): Promise<void> {
-    const rows = batch.fixes.length + batch.readings.length + batch.statuses.length;
+    const rows = batch.fixes.length + batch.readings.length + batch.statuses.length + (batch.fenceEvents?.length ?? 0);
     if (rows === 0) return Promise.resolve();
     const done = new Promise<void>((resolve, reject) => this.queue.push({ batch, rows, resolve, reject }));
     if (this.admittedAhead > 0) this.admittedAhead--;
@@ -177,12 +185,13 @@ export class BatchWriter {
     for (let attempt = 0; ; attempt++) {
       const t0 = performance.now();
       try {
-        const [res] = await this.db.query<{ positions: number; readings: number; statuses: number }>(FLUSH_SQL, params, 'pantau_flush_v1');
+        const [res] = await this.db.query<{ positions: number; readings: number; statuses: number; events: number }>(FLUSH_SQL, params, 'pantau_flush_v2');
         this.metrics.commitSeconds.observe((performance.now() - t0) / 1000);
         this.metrics.batchRows.observe(rows);
         this.metrics.stored.inc({ table: 'vehicle_positions' }, res?.positions ?? 0);
         this.metrics.stored.inc({ table: 'sensor_readings' }, res?.readings ?? 0);
         this.metrics.stored.inc({ table: 'vehicle_status_reports' }, res?.statuses ?? 0);
+        this.metrics.stored.inc({ table: 'geofence_events' }, res?.events ?? 0);
         return;
       } catch (err) {
         const delay = RETRY_DELAYS_MS[attempt];
@@ -201,10 +210,12 @@ function toParams(writes: QueuedWrite[]): unknown[] {
   const fixes: Fix[] = [];
   const readings: Reading[] = [];
   const statuses: StatusReport[] = [];
+  const events: FenceEventRow[] = [];
   for (const { batch } of writes) {
     for (const f of batch.fixes) fixes.push(f);
     for (const r of batch.readings) readings.push(r);
     for (const s of batch.statuses) statuses.push(s);
+    if (batch.fenceEvents) for (const e of batch.fenceEvents) events.push(e);
   }
   const n = fixes.length;
   const fd = new Array<string>(n);
@@ -246,5 +257,7 @@ function toParams(writes: QueuedWrite[]): unknown[] {
     fd, ft, flat, flon, fs, fh, fa, fq,
     rd, rm, rt, rv, rlat, rlon,
     statuses.map((s) => s.deviceId), statuses.map((s) => s.ts), statuses.map((s) => s.status),
+    events.map((e) => e.id), events.map((e) => e.fenceId), events.map((e) => e.vehicleId), events.map((e) => e.type),
+    events.map((e) => e.ts), events.map((e) => e.lat), events.map((e) => e.lon),
   ];
 }

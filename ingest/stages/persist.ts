@@ -4,5 +4,5 @@ import type { Stage } from '../context.ts';
 export const persist: Stage = (msg, deps) => {
   const { fixes, readings, statuses } = msg.decoded;
   if (fixes.length + readings.length + statuses.length === 0) return;
-  return deps.writer.write(msg.decoded);
+  return deps.writer.write({ fixes, readings, statuses, fenceEvents: msg.fenceEvents });
 };

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../engine/config.ts';
 import { startEngine, type Engine } from '../../engine/engine.ts';
-import { silentLogger } from '../../engine/log.ts';
+import { createLogger, silentLogger } from '../../engine/log.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -18,7 +18,9 @@ export async function startTestEngine(overrides: Partial<Config> = {}, listen = 
     [],
     overrides,
   );
-  return startEngine(config, { log: silentLogger, listen });
+  // PANTAU_TEST_LOG=debug|info|warn|error shows an engine's log while debugging a test
+  const level = process.env.PANTAU_TEST_LOG as 'debug' | 'info' | 'warn' | 'error' | undefined;
+  return startEngine(config, { log: level ? createLogger(level) : silentLogger, listen });
 }
 
 export const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };

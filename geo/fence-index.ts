@@ -1,0 +1,450 @@
+// Live geofences in an rbush of their bounding boxes: one entry per polygon, so the parts of a MultiPolygon that lie
+// far apart do not share one huge box. Per fix, the tree yields the few polygons whose box holds the point and
+// turf's booleanPointInPolygon decides on those candidates only (Traccar tests every fence on every fix instead).
+//
+// Boundary rule: a point exactly on an edge or a vertex, of the shell or of a hole, is INSIDE the fence (turf with
+// ignoreBoundary false; point-in-polygon-hao decides "on the edge" exactly with robust orient2d). So a vehicle parked
+// on a fence line is in the fence, and two fences sharing an edge both contain a point on it.
+// Coordinates are planar lon/lat as RFC 7946 says; a fence crossing the antimeridian must be cut in two (section 3.1.9).
+
+import RBush from 'rbush';
+import type { BBox } from 'rbush';
+import type { Polygon, Position } from 'geojson';
+import { booleanPointInPolygon } from '@turf/turf';
+import { VEHICLE_TYPES, type VehicleType } from '../ingest/model.ts';
+import { boxMinDistanceM, EARTH_RADIUS_M } from './distance.ts';
+import type { FenceInput } from './fence-validate.ts';
+
+/** [minLon, minLat, maxLon, maxLat] */
+export type BBox4 = [number, number, number, number];
+
+/** A fence as the index holds it: its own copy (positions reduced to [lon, lat]), shared with the tree, read-only. */
+export interface IndexedFence extends Readonly<FenceInput> {
+  readonly id: string;
+  readonly bbox: Readonly<BBox4>;
+}
+
+/** rbush's internal node (rbush 4 index.js `createNode`); @types/rbush does not declare `tree.data`. */
+interface TreeNode extends BBox {
+  children: Array<TreeNode | PolygonEntry>;
+  leaf: boolean;
+}
+
+/** One polygon of a fence: its box (for rbush), what the hot path filters on, and the geometry turf tests. */
+interface PolygonEntry extends BBox {
+  /** the fence's id, here so that a candidate costs no extra object visit */
+  id: string;
+  /** bit i set when the fence applies to VEHICLE_TYPES[i] (all bits when applies_to is null) */
+  appliesMask: number;
+  /** set for MultiPolygons only: the fence is reported once even when several of its parts contain the point */
+  multi: FenceRecord | null;
+  /** turf's booleanPointInPolygon returns early outside `bbox`, and a bare geometry skips its Feature unwrapping */
+  poly: Polygon & { bbox: BBox4 };
+  /**
+   * Exclusion grid over the box, GRID x GRID cells: row r's bit c is clear when cell (r, c) lies wholly outside
+   * the polygon, so a point there needs no turf call. It only ever rules out, like the box: every "inside" is turf's.
+   */
+  grid: Uint16Array;
+  /** cells per degree of longitude and of latitude */
+  cellsPerLon: number;
+  cellsPerLat: number;
+}
+
+interface FenceRecord {
+  fence: IndexedFence;
+  entries: PolygonEntry[];
+  /** the last containing() query that matched this fence */
+  hitQuery: number;
+}
+
+const GRID = 16;
+/**
+ * Degrees a grid cell is grown by when deciding whether an edge touches it: far above the rounding of the cell
+ * arithmetic (about 1e-14 degrees), far below anything geographic (1e-9 degrees is 0.1 mm).
+ */
+const CELL_MARGIN_DEG = 1e-9;
+const ALL_TYPES = 0x7fffffff;
+/** A type not in VEHICLE_TYPES gets a bit that no applies_to list sets. */
+const UNKNOWN_TYPE_BIT = 1 << 30;
+const TYPE_BIT = new Map<string, number>(VEHICLE_TYPES.map((t, i) => [t, 1 << i]));
+
+// Shared, never mutated: no options object per call.
+const WITH_BOUNDARY = Object.freeze({ ignoreBoundary: false });
+const RAD = Math.PI / 180;
+
+export class FenceIndex {
+  // 16 children per node rather than rbush's 9: a shallower tree, fewer nodes to visit per point (measured ~1.5x).
+  private readonly tree = new RBush<PolygonEntry>(16);
+  private readonly byId = new Map<string, FenceRecord>();
+  /** reused query state: the hot path allocates only turf's copy of the point and the result */
+  private readonly point: [number, number] = [0, 0];
+  private readonly stack: TreeNode[] = [];
+  private query = 0;
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** Adds or replaces a fence (a validated FenceInput, see validateFence); O(log n) per polygon. */
+  set(id: string, fence: FenceInput): void {
+    const rec = makeRecord(id, fence);
+    this.delete(id);
+    this.byId.set(id, rec);
+    for (const e of rec.entries) this.tree.insert(e);
+  }
+
+  /**
+   * Replaces everything with these fences, bulk-loaded (OMT), e.g. on start. A later duplicate id wins.
+   * Fences are copied in Z-order of their position, so fences that share a neighbourhood share memory pages: a fix
+   * tests a few neighbouring polygons, and reading their coordinates is what a query spends most of its time on.
+   */
+  load(fences: Iterable<{ id: string; fence: FenceInput }>): void {
+    const byId = new Map<string, FenceInput>();
+    for (const { id, fence } of fences) {
+      checkInput(id, fence);
+      byId.delete(id);
+      byId.set(id, fence);
+    }
+    const order = [...byId].map(([id, fence]) => ({ id, fence, key: 0 }));
+    let minX = Infinity;
+    let minY = Infinity;
+    let maxX = -Infinity;
+    let maxY = -Infinity;
+    const anchors = order.map(({ fence }) => firstPosition(fence));
+    for (const [x, y] of anchors) {
+      if (x < minX) minX = x;
+      if (x > maxX) maxX = x;
+      if (y < minY) minY = y;
+      if (y > maxY) maxY = y;
+    }
+    const sx = maxX > minX ? 0xffff / (maxX - minX) : 0;
+    const sy = maxY > minY ? 0xffff / (maxY - minY) : 0;
+    order.forEach((o, i) => (o.key = morton(Math.floor((anchors[i]![0] - minX) * sx), Math.floor((anchors[i]![1] - minY) * sy))));
+    order.sort((a, b) => a.key - b.key);
+    const records = order.map(({ id, fence }) => makeRecord(id, fence));
+    this.byId.clear();
+    this.tree.clear();
+    const entries: PolygonEntry[] = [];
+    // Map order stays the callers' order (all() reports it), not the storage order.
+    for (const id of byId.keys()) this.byId.set(id, undefined as unknown as FenceRecord);
+    for (const rec of records) {
+      this.byId.set(rec.fence.id, rec);
+      for (const e of rec.entries) entries.push(e);
+    }
+    this.tree.load(entries);
+  }
+
+  /** Returns false when no fence had this id. */
+  delete(id: string): boolean {
+    const rec = this.byId.get(id);
+    if (rec === undefined) return false;
+    this.byId.delete(id);
+    for (const e of rec.entries) this.tree.remove(e);
+    return true;
+  }
+
+  get(id: string): IndexedFence | undefined {
+    return this.byId.get(id)?.fence;
+  }
+
+  /** In insertion order (a replaced fence keeps its place only if it was not deleted in between). */
+  *all(): IterableIterator<IndexedFence> {
+    for (const rec of this.byId.values()) yield rec.fence;
+  }
+
+  /**
+   * Ids of the fences containing (lat, lon), sorted (UTF-16 code unit order). With a vehicle type, fences whose
+   * applies_to leaves that type out are skipped; without one, every fence counts. Boundary points are inside.
+   * The hot path of the geofence stage: no recursion, no per-candidate allocation of ours.
+   */
+  containing(lat: number, lon: number, vehicleType?: VehicleType): string[] {
+    const out: string[] = [];
+    const root = (this.tree as unknown as { data: TreeNode }).data;
+    if (!(lon >= root.minX && lon <= root.maxX && lat >= root.minY && lat <= root.maxY)) return out;
+    const query = ++this.query;
+    const typeBit = vehicleType === undefined ? ALL_TYPES : (TYPE_BIT.get(vehicleType) ?? UNKNOWN_TYPE_BIT);
+    const pt = this.point;
+    pt[0] = lon;
+    pt[1] = lat;
+    const stack = this.stack;
+    let top = 0;
+    stack[top++] = root;
+    while (top > 0) {
+      const node = stack[--top]!;
+      const children = node.children;
+      if (node.leaf) {
+        for (let i = 0; i < children.length; i++) {
+          const e = children[i] as PolygonEntry;
+          if (lon < e.minX || lon > e.maxX || lat < e.minY || lat > e.maxY || (e.appliesMask & typeBit) === 0) continue;
+          const multi = e.multi;
+          if (multi !== null && multi.hitQuery === query) continue;
+          if (!mayContain(e, lat, lon)) continue;
+          if (booleanPointInPolygon(pt, e.poly, WITH_BOUNDARY)) {
+            if (multi !== null) multi.hitQuery = query;
+            out.push(e.id);
+          }
+        }
+      } else {
+        for (let i = 0; i < children.length; i++) {
+          const c = children[i] as TreeNode;
+          if (lon >= c.minX && lon <= c.maxX && lat >= c.minY && lat <= c.maxY) stack[top++] = c;
+        }
+      }
+    }
+    if (out.length > 1) out.sort();
+    return out;
+  }
+
+  /**
+   * Whether fence `id` contains (lat, lon), boundary included. With a vehicle type, false when the fence's
+   * applies_to leaves that type out. False for an unknown id.
+   */
+  contains(id: string, lat: number, lon: number, vehicleType?: VehicleType): boolean {
+    const rec = this.byId.get(id);
+    if (rec === undefined) return false;
+    const appliesTo = rec.fence.appliesTo;
+    if (vehicleType !== undefined && appliesTo !== null && !appliesTo.includes(vehicleType)) return false;
+    return this.recContains(rec, lat, lon);
+  }
+
+  /**
+   * Whether a circle of radiusM metres around (lat, lon) (a fix's accuracy circle) touches fence `id`: the centre
+   * is inside, or the fence's boundary (shells and holes) is within radiusM. Edge distances are measured in a local
+   * equirectangular projection around the centre, good to well under a metre at accuracy-circle sizes.
+   * applies_to is not consulted. False for an unknown id; radiusM <= 0 (or NaN) means the point alone.
+   */
+  overlapsCircle(id: string, lat: number, lon: number, radiusM: number): boolean {
+    const rec = this.byId.get(id);
+    if (rec === undefined) return false;
+    if (this.recContains(rec, lat, lon)) return true;
+    if (!(radiusM > 0)) return false;
+    const cosLat = Math.cos(lat * RAD);
+    const kx = cosLat * RAD * EARTH_RADIUS_M;
+    const ky = RAD * EARTH_RADIUS_M;
+    const r2 = radiusM * radiusM;
+    for (const e of rec.entries) {
+      if (boxMinDistanceM(lat, lon, cosLat, e.minX, e.minY, e.maxX, e.maxY) > radiusM) continue;
+      const rings = e.poly.coordinates;
+      for (let r = 0; r < rings.length; r++) {
+        if (ringDistanceSq(rings[r]!, lat, lon, kx, ky, r2) <= r2) return true;
+      }
+    }
+    return false;
+  }
+
+  /** Ids of fences with a polygon whose bounding box intersects the box (edges included), sorted. */
+  search(minLon: number, minLat: number, maxLon: number, maxLat: number): string[] {
+    if (!(minLon <= maxLon && minLat <= maxLat)) {
+      throw new RangeError(`FenceIndex.search: need minLon <= maxLon and minLat <= maxLat, got ${minLon},${minLat},${maxLon},${maxLat} (order is minLon,minLat,maxLon,maxLat)`);
+    }
+    const ids = new Set<string>();
+    for (const e of this.tree.search({ minX: minLon, minY: minLat, maxX: maxLon, maxY: maxLat })) ids.add(e.id);
+    return [...ids].sort();
+  }
+
+  private recContains(rec: FenceRecord, lat: number, lon: number): boolean {
+    const pt = this.point;
+    pt[0] = lon;
+    pt[1] = lat;
+    for (const e of rec.entries) {
+      if (lon < e.minX || lon > e.maxX || lat < e.minY || lat > e.maxY || !mayContain(e, lat, lon)) continue;
+      if (booleanPointInPolygon(pt, e.poly, WITH_BOUNDARY)) return true;
+    }
+    return false;
+  }
+}
+
+function checkInput(id: string, fence: FenceInput): void {
+  if (typeof id !== 'string' || id === '') throw new TypeError('FenceIndex: a fence needs a non-empty string id');
+  const g = fence?.geometry;
+  if (g === undefined || (g.type !== 'Polygon' && g.type !== 'MultiPolygon')) {
+    throw new TypeError(`FenceIndex: fence ${id} needs a Polygon or MultiPolygon geometry; pass what validateFence returned`);
+  }
+}
+
+function firstPosition(fence: FenceInput): [number, number] {
+  const g = fence.geometry;
+  const p = g.type === 'Polygon' ? g.coordinates[0]?.[0] : g.coordinates[0]?.[0]?.[0];
+  return [p?.[0] ?? 0, p?.[1] ?? 0];
+}
+
+/** Morton (Z-order) code of two 16-bit integers. */
+function morton(x: number, y: number): number {
+  return (spread16(x) | (spread16(y) << 1)) >>> 0;
+}
+
+function spread16(v: number): number {
+  let n = v & 0xffff;
+  n = (n | (n << 8)) & 0x00ff00ff;
+  n = (n | (n << 4)) & 0x0f0f0f0f;
+  n = (n | (n << 2)) & 0x33333333;
+  return (n | (n << 1)) & 0x55555555;
+}
+
+/**
+ * The index's own copy of the fence. The coordinates are copied in one go, each position a fresh [lon, lat] literal
+ * (a JS array and its two doubles allocated side by side), so a polygon's positions sit together in memory instead of
+ * wherever JSON.parse or validation left them; and a caller changing its object later cannot corrupt the tree.
+ */
+function makeRecord(id: string, fence: FenceInput): FenceRecord {
+  checkInput(id, fence);
+  const g = fence.geometry;
+  const source: Position[][][] = g.type === 'Polygon' ? [g.coordinates] : g.coordinates;
+  const polygons: Position[][][] = source.map((rings) => rings.map((ring) => ring.map((p) => [p[0]!, p[1]!])));
+  // The shell bounds its holes (validateFence checks that), so its box is the polygon's.
+  const boxes = polygons.map((rings) => ringBBox(rings[0] ?? []));
+  const bbox: BBox4 = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const b of boxes) {
+    if (b[0] < bbox[0]) bbox[0] = b[0];
+    if (b[1] < bbox[1]) bbox[1] = b[1];
+    if (b[2] > bbox[2]) bbox[2] = b[2];
+    if (b[3] > bbox[3]) bbox[3] = b[3];
+  }
+  if (!(bbox[0] <= bbox[2] && bbox[1] <= bbox[3])) throw new RangeError(`FenceIndex: fence ${id} has no positions (or NaN ones); pass what validateFence returned`);
+  const appliesTo = fence.appliesTo === null ? null : Object.freeze([...fence.appliesTo]) as VehicleType[];
+  let appliesMask = ALL_TYPES;
+  if (appliesTo !== null) {
+    appliesMask = 0;
+    for (const t of appliesTo) appliesMask |= TYPE_BIT.get(t) ?? 0;
+  }
+  const fenceOut: IndexedFence = Object.freeze({
+    id,
+    geometry: g.type === 'Polygon' ? { type: 'Polygon' as const, coordinates: polygons[0]! } : { type: 'MultiPolygon' as const, coordinates: polygons },
+    name: fence.name,
+    kind: fence.kind,
+    appliesTo,
+    dwellS: fence.dwellS,
+    bbox: Object.freeze(bbox),
+  });
+  const rec: FenceRecord = { fence: fenceOut, entries: [], hitQuery: 0 };
+  const multi = polygons.length > 1 ? rec : null;
+  for (let i = 0; i < polygons.length; i++) {
+    const b = boxes[i]!;
+    const poly: Polygon & { bbox: BBox4 } = { type: 'Polygon', coordinates: polygons[i]!, bbox: b };
+    const cellsPerLon = GRID / (b[2] - b[0]);
+    const cellsPerLat = GRID / (b[3] - b[1]);
+    const grid = exclusionGrid(poly, cellsPerLon, cellsPerLat);
+    rec.entries.push({ minX: b[0], minY: b[1], maxX: b[2], maxY: b[3], id, appliesMask, multi, poly, grid, cellsPerLon, cellsPerLat });
+  }
+  return rec;
+}
+
+/** False when (lat, lon), already known to be in the entry's box, lies in a cell wholly outside the polygon. */
+function mayContain(e: PolygonEntry, lat: number, lon: number): boolean {
+  // Truncation is floor here (never negative); the max edge of the box maps to GRID, which is the last cell.
+  let c = ((lon - e.minX) * e.cellsPerLon) | 0;
+  if (c >= GRID) c = GRID - 1;
+  let r = ((lat - e.minY) * e.cellsPerLat) | 0;
+  if (r >= GRID) r = GRID - 1;
+  return (e.grid[r]! & (1 << c)) !== 0;
+}
+
+/**
+ * Builds the exclusion grid of one polygon. A cell is "mixed" when any edge of any ring touches the cell grown by
+ * CELL_MARGIN_DEG; the rest have no boundary in them, so all their points share one answer, and so do all cells of a
+ * run of such cells along a row (neighbours share an edge that no boundary crosses). turf decides each run at one
+ * cell's centre. Mixed and inside cells get their bit; only cells turf put wholly outside stay clear.
+ */
+function exclusionGrid(poly: Polygon & { bbox: BBox4 }, cellsPerLon: number, cellsPerLat: number): Uint16Array {
+  const [minX, minY, maxX, maxY] = poly.bbox;
+  const w = 1 / cellsPerLon;
+  const h = 1 / cellsPerLat;
+  const m = CELL_MARGIN_DEG;
+  const mixed = new Uint16Array(GRID);
+  const cell = (v: number, min: number, perDeg: number): number => Math.min(GRID - 1, Math.max(0, Math.floor((v - min) * perDeg)));
+  for (const ring of poly.coordinates) {
+    for (let i = 0; i + 1 < ring.length; i++) {
+      const ax = ring[i]![0]!;
+      const ay = ring[i]![1]!;
+      const bx = ring[i + 1]![0]!;
+      const by = ring[i + 1]![1]!;
+      const c0 = cell(Math.min(ax, bx) - 2 * m, minX, cellsPerLon);
+      const c1 = cell(Math.max(ax, bx) + 2 * m, minX, cellsPerLon);
+      const r0 = cell(Math.min(ay, by) - 2 * m, minY, cellsPerLat);
+      const r1 = cell(Math.max(ay, by) + 2 * m, minY, cellsPerLat);
+      for (let r = r0; r <= r1; r++) {
+        for (let c = c0; c <= c1; c++) {
+          if ((mixed[r]! & (1 << c)) !== 0) continue;
+          if (segmentTouchesBox(ax, ay, bx, by, minX + c * w - m, minY + r * h - m, minX + (c + 1) * w + m, minY + (r + 1) * h + m)) mixed[r]! |= 1 << c;
+        }
+      }
+    }
+  }
+  const grid = Uint16Array.from(mixed);
+  const centre: [number, number] = [0, 0];
+  for (let r = 0; r < GRID; r++) {
+    let c = 0;
+    while (c < GRID) {
+      if ((mixed[r]! & (1 << c)) !== 0) {
+        c++;
+        continue;
+      }
+      let end = c;
+      while (end + 1 < GRID && (mixed[r]! & (1 << (end + 1))) === 0) end++;
+      centre[0] = Math.min(maxX, minX + (c + 0.5) * w);
+      centre[1] = Math.min(maxY, minY + (r + 0.5) * h);
+      if (booleanPointInPolygon(centre, poly, WITH_BOUNDARY)) for (let k = c; k <= end; k++) grid[r]! |= 1 << k;
+      c = end + 1;
+    }
+  }
+  return grid;
+}
+
+/** Whether segment a-b meets the box (closed): bounding boxes overlap and the box's corners are not all on one side. */
+function segmentTouchesBox(ax: number, ay: number, bx: number, by: number, x0: number, y0: number, x1: number, y1: number): boolean {
+  if (Math.max(ax, bx) < x0 || Math.min(ax, bx) > x1 || Math.max(ay, by) < y0 || Math.min(ay, by) > y1) return false;
+  const dx = bx - ax;
+  const dy = by - ay;
+  const s1 = dx * (y0 - ay) - dy * (x0 - ax);
+  const s2 = dx * (y0 - ay) - dy * (x1 - ax);
+  const s3 = dx * (y1 - ay) - dy * (x0 - ax);
+  const s4 = dx * (y1 - ay) - dy * (x1 - ax);
+  return !((s1 > 0 && s2 > 0 && s3 > 0 && s4 > 0) || (s1 < 0 && s2 < 0 && s3 < 0 && s4 < 0));
+}
+
+function ringBBox(ring: readonly Position[]): BBox4 {
+  let minX = Infinity;
+  let minY = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  for (let i = 0; i < ring.length; i++) {
+    const x = ring[i]![0]!;
+    const y = ring[i]![1]!;
+    if (x < minX) minX = x;
+    if (x > maxX) maxX = x;
+    if (y < minY) minY = y;
+    if (y > maxY) maxY = y;
+  }
+  return [minX, minY, maxX, maxY];
+}
+
+/**
+ * Squared distance in metres from (lat, lon) to the nearest segment of the ring, in the projection
+ * x = (lon - lon0) kx, y = (lat - lat0) ky; returns as soon as one segment is within stopSq.
+ */
+function ringDistanceSq(ring: readonly Position[], lat: number, lon: number, kx: number, ky: number, stopSq: number): number {
+  let best = Infinity;
+  let ax = (ring[0]![0]! - lon) * kx;
+  let ay = (ring[0]![1]! - lat) * ky;
+  for (let i = 1; i < ring.length; i++) {
+    const bx = (ring[i]![0]! - lon) * kx;
+    const by = (ring[i]![1]! - lat) * ky;
+    // Closest point of segment a-b to the origin: a + t (b - a), t clamped to [0, 1].
+    const dx = bx - ax;
+    const dy = by - ay;
+    const len2 = dx * dx + dy * dy;
+    let t = len2 > 0 ? -(ax * dx + ay * dy) / len2 : 0;
+    if (t < 0) t = 0;
+    else if (t > 1) t = 1;
+    const px = ax + t * dx;
+    const py = ay + t * dy;
+    const d2 = px * px + py * py;
+    if (d2 < best) {
+      best = d2;
+      if (best <= stopSq) return best;
+    }
+    ax = bx;
+    ay = by;
+  }
+  return best;
+}

@@ -1,0 +1,344 @@
+// FenceIndex against brute force: turf's booleanPointInPolygon over ALL fences (Traccar's way), on seeded random
+// convex, concave, holed and multi-part fences, at random points and exactly on vertices and edges.
+
+import { describe, expect, it } from 'vitest';
+import { booleanPointInPolygon, pointToPolygonDistance } from '@turf/turf';
+import type { MultiPolygon, Polygon, Position } from 'geojson';
+import { VEHICLE_TYPES, type VehicleType } from '../ingest/model.ts';
+import { FenceIndex } from '../geo/fence-index.ts';
+import { validateFence, type FenceInput } from '../geo/fence-validate.ts';
+import { seededRandom } from './helpers/seeded-random.ts';
+
+type Rand = () => number;
+
+// A 0.1 x 0.1 degree patch of central Jakarta, small enough that fences pile up on each other.
+const LON0 = 106.8;
+const LAT0 = -6.25;
+const SPAN = 0.1;
+
+/** A star-shaped ring around (cx, cy): evenly spaced angles with jitter, radius in [minFrac, 1] x r. */
+function starRing(rand: Rand, cx: number, cy: number, r: number, n: number, minFrac: number): Position[] {
+  const ring: Position[] = [];
+  const step = (2 * Math.PI) / n;
+  for (let i = 0; i < n; i++) {
+    const a = i * step + (rand() - 0.5) * 0.6 * step;
+    const rr = r * (minFrac + (1 - minFrac) * rand());
+    ring.push([cx + rr * Math.cos(a), cy + rr * Math.sin(a)]);
+  }
+  ring.push([...ring[0]!]);
+  return ring;
+}
+
+/** A ring traced the other way round, as holes usually are (RFC 7946 3.1.6); the index must not care. */
+function circleRing(cx: number, cy: number, r: number, n: number): Position[] {
+  const ring: Position[] = [];
+  for (let i = 0; i < n; i++) ring.push([cx + r * Math.cos((-2 * Math.PI * i) / n), cy + r * Math.sin((-2 * Math.PI * i) / n)]);
+  ring.push([...ring[0]!]);
+  return ring;
+}
+
+function randomPolygon(rand: Rand, kind: 'convex' | 'star' | 'holed', cx: number, cy: number, r: number): Position[][] {
+  const n = 8 + Math.floor(rand() * 40);
+  if (kind === 'convex') return [starRing(rand, cx, cy, r, n, 1)];
+  if (kind === 'star') return [starRing(rand, cx, cy, r, n, 0.4)];
+  // Jittered angles leave every shell edge at least 0.32 r from the centre, so a hole of 0.2 r fits.
+  return [starRing(rand, cx, cy, r, n, 0.4), circleRing(cx, cy, 0.2 * r, 6 + Math.floor(rand() * 10))];
+}
+
+function randomFence(rand: Rand, i: number): FenceInput {
+  const r = 0.002 + rand() * 0.02;
+  const cx = LON0 + rand() * SPAN;
+  const cy = LAT0 + rand() * SPAN;
+  const kinds = ['convex', 'star', 'holed', 'multi'] as const;
+  const kind = kinds[i % kinds.length]!;
+  let geometry: Polygon | MultiPolygon;
+  if (kind === 'multi') {
+    // Parts 2.5 r apart along a diagonal never overlap.
+    const parts = 2 + Math.floor(rand() * 2);
+    const coordinates: Position[][][] = [];
+    for (let p = 0; p < parts; p++) coordinates.push(randomPolygon(rand, rand() < 0.5 ? 'star' : 'holed', cx + p * 2.5 * r, cy + p * 2.5 * r, r));
+    geometry = { type: 'MultiPolygon', coordinates };
+  } else {
+    geometry = { type: 'Polygon', coordinates: randomPolygon(rand, kind, cx, cy, r) };
+  }
+  const u = rand();
+  const appliesTo: VehicleType[] | null = u < 0.6 ? null : VEHICLE_TYPES.filter(() => rand() < 0.4);
+  const properties = { name: `fence ${i}`, applies_to: appliesTo === null || appliesTo.length === 0 ? undefined : appliesTo };
+  const checked = validateFence({ type: 'Feature', geometry, properties });
+  if (!checked.ok) throw new Error(`generated fence ${i} (${kind}) is invalid: ${checked.reason}`);
+  return checked.fence;
+}
+
+function bruteForce(fences: Map<string, FenceInput>, lat: number, lon: number, type?: VehicleType): string[] {
+  const out: string[] = [];
+  for (const [id, f] of fences) {
+    if (type !== undefined && f.appliesTo !== null && !f.appliesTo.includes(type)) continue;
+    const feature = { type: 'Feature' as const, properties: {}, geometry: f.geometry };
+    if (booleanPointInPolygon([lon, lat], feature)) out.push(id);
+  }
+  return out.sort();
+}
+
+function* positionsOf(g: Polygon | MultiPolygon): Generator<Position> {
+  const polygons = g.type === 'Polygon' ? [g.coordinates] : g.coordinates;
+  for (const rings of polygons) for (const ring of rings) yield* ring;
+}
+
+function* edgePointsOf(g: Polygon | MultiPolygon, rand: Rand): Generator<Position> {
+  const polygons = g.type === 'Polygon' ? [g.coordinates] : g.coordinates;
+  for (const rings of polygons) {
+    for (const ring of rings) {
+      for (let i = 0; i + 1 < ring.length; i++) {
+        const t = rand();
+        const a = ring[i]!;
+        const b = ring[i + 1]!;
+        yield [a[0]! + t * (b[0]! - a[0]!), a[1]! + t * (b[1]! - a[1]!)];
+      }
+    }
+  }
+}
+
+describe('FenceIndex.containing vs brute force', () => {
+  const rand = seededRandom(112);
+  const fences = new Map<string, FenceInput>();
+  for (let i = 0; i < 300; i++) fences.set(`f${String(i).padStart(3, '0')}`, randomFence(rand, i));
+  const index = new FenceIndex();
+  for (const [id, f] of fences) index.set(id, f);
+  const pickType = (): VehicleType | undefined => (rand() < 0.3 ? undefined : VEHICLE_TYPES[Math.floor(rand() * VEHICLE_TYPES.length)]);
+
+  it('indexes every fence', () => {
+    expect(index.size).toBe(300);
+    expect([...index.all()].map((f) => f.id).sort()).toEqual([...fences.keys()].sort());
+  });
+
+  it('agrees at 5,000 random points (with and without a vehicle type)', () => {
+    let nonEmpty = 0;
+    for (let i = 0; i < 5000; i++) {
+      const lat = LAT0 - 0.01 + rand() * (SPAN + 0.04);
+      const lon = LON0 - 0.01 + rand() * (SPAN + 0.04);
+      const type = pickType();
+      const got = index.containing(lat, lon, type);
+      expect(got, `(${lat}, ${lon}) ${type}`).toEqual(bruteForce(fences, lat, lon, type));
+      if (got.length > 0) nonEmpty++;
+    }
+    // The test means something only if points often land in fences, and in several at once.
+    expect(nonEmpty).toBeGreaterThan(1000);
+  });
+
+  it('agrees on every vertex of every ring (shells and holes): vertices are inside', () => {
+    let checked = 0;
+    for (const [id, f] of fences) {
+      for (const [lon, lat] of positionsOf(f.geometry)) {
+        const got = index.containing(lat!, lon!);
+        expect(got).toEqual(bruteForce(fences, lat!, lon!));
+        expect(got).toContain(id);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(5000);
+  });
+
+  it('agrees at points on (or within rounding of) every edge', () => {
+    for (const f of fences.values()) {
+      for (const [lon, lat] of edgePointsOf(f.geometry, rand)) {
+        const type = pickType();
+        expect(index.containing(lat!, lon!, type)).toEqual(bruteForce(fences, lat!, lon!, type));
+      }
+    }
+  });
+
+  it('agrees on a 65 x 65 lattice over each fence box, which puts points on every cell line of the exclusion grid', () => {
+    for (const [id, f] of [...fences].slice(0, 40)) {
+      const [x0, y0, x1, y1] = index.get(id)!.bbox;
+      const feature = { type: 'Feature' as const, properties: {}, geometry: f.geometry };
+      for (let i = 0; i <= 64; i++) {
+        for (let j = 0; j <= 64; j++) {
+          const lon = x0 + ((x1 - x0) * i) / 64;
+          const lat = y0 + ((y1 - y0) * j) / 64;
+          expect(index.contains(id, lat, lon), `${id} at (${lat}, ${lon})`).toBe(booleanPointInPolygon([lon, lat], feature));
+        }
+      }
+    }
+  });
+
+  it('still agrees after deleting and replacing fences', () => {
+    const ids = [...fences.keys()];
+    for (let i = 0; i < 60; i++) {
+      const id = ids[Math.floor(rand() * ids.length)]!;
+      if (i % 2 === 0) {
+        index.delete(id);
+        fences.delete(id);
+      } else {
+        const f = randomFence(rand, i);
+        index.set(id, f);
+        fences.set(id, f);
+      }
+    }
+    expect(index.size).toBe(fences.size);
+    for (let i = 0; i < 2000; i++) {
+      const lat = LAT0 + rand() * SPAN;
+      const lon = LON0 + rand() * SPAN;
+      expect(index.containing(lat, lon)).toEqual(bruteForce(fences, lat, lon));
+    }
+  });
+
+  it('bulk load gives the same answers as set()', () => {
+    const bulk = new FenceIndex();
+    bulk.load([...fences].map(([id, fence]) => ({ id, fence })));
+    for (let i = 0; i < 2000; i++) {
+      const lat = LAT0 + rand() * SPAN;
+      const lon = LON0 + rand() * SPAN;
+      const type = pickType();
+      expect(bulk.containing(lat, lon, type)).toEqual(index.containing(lat, lon, type));
+    }
+  });
+});
+
+describe('FenceIndex at the boundary (exactly representable coordinates)', () => {
+  // A square with a square hole; all coordinates are multiples of 1/1024 degree, so midpoints are exact.
+  const d = 1 / 1024;
+  const x0 = 106.8125;
+  const y0 = -6.1875;
+  const square = (ax: number, ay: number, bx: number, by: number): Position[] => [
+    [ax, ay],
+    [bx, ay],
+    [bx, by],
+    [ax, by],
+    [ax, ay],
+  ];
+  const holed: FenceInput = {
+    geometry: { type: 'Polygon', coordinates: [square(x0, y0, x0 + 8 * d, y0 + 8 * d), square(x0 + 2 * d, y0 + 2 * d, x0 + 4 * d, y0 + 4 * d)] },
+    name: 'holed',
+    kind: null,
+    appliesTo: null,
+    dwellS: null,
+  };
+  // Shares the holed square's east edge.
+  const neighbour: FenceInput = { ...holed, name: 'east', geometry: { type: 'Polygon', coordinates: [square(x0 + 8 * d, y0, x0 + 16 * d, y0 + 8 * d)] } };
+  const index = new FenceIndex();
+  index.set('holed', holed);
+  index.set('east', neighbour);
+
+  const table: Array<[string, number, number, string[]]> = [
+    ['inside', x0 + 1 * d, y0 + 1 * d, ['holed']],
+    ['shell vertex', x0, y0, ['holed']],
+    ['shell edge midpoint', x0 + 4 * d, y0, ['holed']],
+    ['shared edge: in both', x0 + 8 * d, y0 + 5 * d, ['east', 'holed']],
+    ['shared vertex: in both', x0 + 8 * d, y0 + 8 * d, ['east', 'holed']],
+    ['in the hole: outside', x0 + 3 * d, y0 + 3 * d, []],
+    ['hole edge: inside', x0 + 3 * d, y0 + 2 * d, ['holed']],
+    ['hole vertex: inside', x0 + 4 * d, y0 + 4 * d, ['holed']],
+    ['just outside the shell', x0 - d / 1024, y0 + d, []],
+    ['outside everything', x0 + 20 * d, y0, []],
+  ];
+  it.each(table)('%s', (_name, lon, lat, expected) => {
+    expect(index.containing(lat, lon)).toEqual(expected);
+    for (const id of ['holed', 'east']) expect(index.contains(id, lat, lon)).toBe(expected.includes(id));
+  });
+});
+
+describe('FenceIndex API', () => {
+  const sq: Position[] = [
+    [106.8, -6.2],
+    [106.82, -6.2],
+    [106.82, -6.18],
+    [106.8, -6.18],
+    [106.8, -6.2],
+  ];
+  const fence = (name: string, appliesTo: VehicleType[] | null = null, ring = sq): FenceInput => ({
+    geometry: { type: 'Polygon', coordinates: [ring] },
+    name,
+    kind: null,
+    appliesTo,
+    dwellS: null,
+  });
+
+  it('honours applies_to only when a vehicle type is given', () => {
+    const index = new FenceIndex();
+    index.set('amb', fence('ambulances only', ['ambulance']));
+    index.set('all', fence('everyone'));
+    expect(index.containing(-6.19, 106.81)).toEqual(['all', 'amb']);
+    expect(index.containing(-6.19, 106.81, 'ambulance')).toEqual(['all', 'amb']);
+    expect(index.containing(-6.19, 106.81, 'garbage_truck')).toEqual(['all']);
+    expect(index.contains('amb', -6.19, 106.81, 'police')).toBe(false);
+    expect(index.contains('amb', -6.19, 106.81)).toBe(true);
+  });
+
+  it('reports a MultiPolygon once, from either part', () => {
+    const index = new FenceIndex();
+    const east = sq.map(([x, y]) => [x! + 0.05, y!]);
+    index.set('m', { ...fence('two parts'), geometry: { type: 'MultiPolygon', coordinates: [[sq], [east]] } });
+    expect(index.containing(-6.19, 106.81)).toEqual(['m']);
+    expect(index.containing(-6.19, 106.86)).toEqual(['m']);
+    expect(index.containing(-6.19, 106.835)).toEqual([]);
+    index.get('m')!.bbox.forEach((x, k) => expect(x).toBeCloseTo([106.8, -6.2, 106.87, -6.18][k]!, 12));
+    expect(index.search(106.83, -6.3, 106.84, -6.1)).toEqual([]);
+    expect(index.search(106.84, -6.3, 106.9, -6.1)).toEqual(['m']);
+  });
+
+  it('set replaces, delete removes, get/all/size follow', () => {
+    const index = new FenceIndex();
+    expect(index.containing(-6.19, 106.81)).toEqual([]);
+    index.set('a', fence('a'));
+    index.set('b', fence('b'));
+    expect(index.size).toBe(2);
+    index.set('a', fence('a moved', null, sq.map(([x, y]) => [x! + 1, y!])));
+    expect(index.size).toBe(2);
+    expect(index.get('a')!.name).toBe('a moved');
+    expect(index.containing(-6.19, 106.81)).toEqual(['b']);
+    expect(index.containing(-6.19, 107.81)).toEqual(['a']);
+    expect(index.delete('a')).toBe(true);
+    expect(index.delete('a')).toBe(false);
+    expect(index.get('a')).toBeUndefined();
+    expect([...index.all()].map((f) => f.id)).toEqual(['b']);
+    expect(index.search(106.7, -6.3, 107.9, -6.0)).toEqual(['b']);
+    expect(() => index.search(107, -6.3, 106, -6.0)).toThrow(/minLon <= maxLon/);
+    expect(() => index.set('', fence('x'))).toThrow(/non-empty string id/);
+  });
+
+  it('overlapsCircle: inside, within the radius of an edge (shell or hole), or not', () => {
+    const index = new FenceIndex();
+    const hole: Position[] = [
+      [106.805, -6.195],
+      [106.805, -6.185],
+      [106.815, -6.185],
+      [106.815, -6.195],
+      [106.805, -6.195],
+    ];
+    index.set('h', { ...fence('holed'), geometry: { type: 'Polygon', coordinates: [sq, hole] } });
+    const mPerDegLon = 111_195 * Math.cos((6.19 * Math.PI) / 180);
+    const east20m = 106.82 + 20 / mPerDegLon;
+    expect(index.overlapsCircle('h', -6.19, east20m, 25)).toBe(true);
+    expect(index.overlapsCircle('h', -6.19, east20m, 15)).toBe(false);
+    expect(index.overlapsCircle('h', -6.19, east20m, 0)).toBe(false);
+    expect(index.overlapsCircle('h', -6.199, 106.801, 0)).toBe(true);
+    // 10 m inside the hole's west edge: outside the fence but 10 m from it.
+    const inHole = 106.805 + 10 / mPerDegLon;
+    expect(index.overlapsCircle('h', -6.19, inHole, 12)).toBe(true);
+    expect(index.overlapsCircle('h', -6.19, inHole, 8)).toBe(false);
+    expect(index.overlapsCircle('nope', -6.19, 106.81, 1000)).toBe(false);
+  });
+
+  it('overlapsCircle agrees with turf pointToPolygonDistance on random points and fences', () => {
+    const rand = seededRandom(7);
+    const index = new FenceIndex();
+    for (let i = 0; i < 40; i++) {
+      const f = randomFence(rand, i);
+      index.set(`f${i}`, f);
+      const feature = { type: 'Feature' as const, properties: {}, geometry: f.geometry };
+      for (let k = 0; k < 30; k++) {
+        const [x0, y0, x1, y1] = index.get(`f${i}`)!.bbox;
+        const lon = x0 - 0.005 + rand() * (x1 - x0 + 0.01);
+        const lat = y0 - 0.005 + rand() * (y1 - y0 + 0.01);
+        const signedM = pointToPolygonDistance([lon, lat], feature, { units: 'meters' });
+        if (signedM <= 0) {
+          expect(index.overlapsCircle(`f${i}`, lat, lon, 0)).toBe(true);
+          continue;
+        }
+        // 1% either side: the local projection and turf's geodesic differ by far less at these sizes.
+        expect(index.overlapsCircle(`f${i}`, lat, lon, signedM * 1.01)).toBe(true);
+        expect(index.overlapsCircle(`f${i}`, lat, lon, signedM * 0.99)).toBe(false);
+      }
+    }
+  });
+});
