@@ -154,6 +154,11 @@ interface Slot {
 }
 
 const OFFLINE_BUFFER_MAX = 120;
+
+/** A slot's connection state before its device first connects. */
+function freshConnection(): Pick<Slot, 'lastTsMs' | 'client' | 'connected' | 'everConnected' | 'inflight' | 'password' | 'lastStatus'> {
+  return { lastTsMs: 0, client: null, connected: false, everConnected: false, inflight: 0, password: undefined, lastStatus: null };
+}
 const noop = (): void => {};
 const LAG_LIMIT_MS = 1000;
 const MQTT_PROTOCOLS = new Set(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'wss:']);
@@ -242,13 +247,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
       tid: v.id.slice(-2),
       intervalMs,
       nextDueMs: t0 + phase,
-      lastTsMs: 0,
-      client: null,
-      connected: false,
-      everConnected: false,
-      inflight: 0,
-      password: undefined,
-      lastStatus: null,
+      ...freshConnection(),
       buffer: bufferWhileOffline ? [] : null,
     });
   });
@@ -268,13 +267,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
       tid: '',
       intervalMs: sensorIntervalMs,
       nextDueMs: t0 + phase,
-      lastTsMs: 0,
-      client: null,
-      connected: false,
-      everConnected: false,
-      inflight: 0,
-      password: undefined,
-      lastStatus: null,
+      ...freshConnection(),
       buffer: null,
     });
   });

@@ -1,7 +1,7 @@
 // SQL for geofences and their events.
 import type { Db } from './db.ts';
 import type { FenceInput } from '../geo/fence-validate.ts';
-import type { FenceEventType } from '../geo/fence-tracker.ts';
+import type { FenceEvent, FenceEventType } from '../geo/fence-tracker.ts';
 
 export interface StoredFence {
   id: string;
@@ -55,14 +55,9 @@ export async function deleteFence(db: Db, id: string): Promise<boolean> {
   return (await db.query('DELETE FROM geofences WHERE id = $1 RETURNING id', [id])).length > 0;
 }
 
-export interface FenceEventRow {
+/** A transition as stored and published: the tracker's event with its id. */
+export interface FenceEventRow extends FenceEvent {
   id: string;
-  fenceId: string;
-  vehicleId: string;
-  type: FenceEventType;
-  ts: number;
-  lat: number;
-  lon: number;
 }
 
 export async function fenceEvents(db: Db, fenceId: string, fromMs: number, toMs: number, type: FenceEventType | null, limit: number): Promise<FenceEventRow[]> {
