@@ -129,7 +129,7 @@ const SPECS: { [K in keyof Config]: Spec<Config[K]> } = {
   allowAnonymous: spec('PANTAU_ALLOW_ANONYMOUS', bool, false),
   maxPacketBytes: spec('PANTAU_MAX_PACKET_BYTES', positiveInt(1024, 268_435_455), 256 * 1024),
   maxFutureS: spec('PANTAU_MAX_FUTURE_S', positiveInt(0, 86_400), 300),
-  batchMaxRows: spec('PANTAU_BATCH_MAX_ROWS', positiveInt(1, 50_000), 1000),
+  batchMaxRows: spec('PANTAU_BATCH_MAX_ROWS', positiveInt(1, 50_000), 5000),
   batchMaxAgeMs: spec('PANTAU_BATCH_MAX_AGE_MS', positiveInt(1, 10_000), 20),
   writerMaxQueueRows: spec('PANTAU_WRITER_MAX_QUEUE_ROWS', positiveInt(1000, 10_000_000), 10_000),
   compressAfterDays: spec('PANTAU_COMPRESS_AFTER_DAYS', positiveInt(1, 3650), 7),
