@@ -145,7 +145,8 @@ export class FenceTracker {
         this.leave(s, i, ts, lat, lon, false, events);
         continue;
       }
-      if (fix.accuracyM !== null && fix.accuracyM > 0 && index.overlapsCircle(v.fenceId, lat, lon, fix.accuracyM)) {
+      // Not tagged, so not inside: the circle overlaps the fence exactly when the boundary is within the radius.
+      if (fix.accuracyM !== null && fix.accuracyM > 0 && index.boundaryWithin(v.fenceId, lat, lon, fix.accuracyM)) {
         stayIn(v, lat, lon);
         this.dwellIfDue(s, v, ts, events);
         continue;
@@ -246,7 +247,7 @@ export class FenceTracker {
           this.dwellIfDue(s, v, nowMs, events);
         } else if (i >= 0) {
           const v = s.visits[i]!;
-          if (applies && veh.accuracyM !== null && veh.accuracyM > 0 && index.overlapsCircle(fenceId, veh.lat, veh.lon, veh.accuracyM)) {
+          if (applies && veh.accuracyM !== null && veh.accuracyM > 0 && index.boundaryWithin(fenceId, veh.lat, veh.lon, veh.accuracyM)) {
             stayIn(v, veh.lat, veh.lon);
             this.dwellIfDue(s, v, nowMs, events);
           } else {

@@ -107,22 +107,8 @@ function checkFeature(input: unknown, maxPositions: number): FenceInput {
 
   const where = new Where(multi);
   const geom: Polygon | MultiPolygon = multi ? { type: 'MultiPolygon', coordinates: polygons } : { type: 'Polygon', coordinates: polygons[0]! };
-  // One pass over everything; only when it finds something are the parts checked one by one to say which.
-  if (kinks(geom).features.length > 0) {
-    for (let p = 0; p < polygons.length; p++) diagnoseKinks(polygons[p]!, p, where);
-    for (let a = 0; a < polygons.length; a++) {
-      for (let b = a + 1; b < polygons.length; b++) {
-        const at = firstKink({ type: 'MultiPolygon', coordinates: [polygons[a]!, polygons[b]!] });
-        if (at !== null) {
-          fail(
-            `self-intersection at ${fmt(at)}: polygon ${a} and polygon ${b} cross or touch; the polygons of a MultiPolygon must not share edges (merge them into one polygon)`,
-            `geometry.coordinates[${b}]`,
-          );
-        }
-      }
-    }
-    fail(`self-intersection at ${fmt(kinks(geom).features[0]!.geometry.coordinates)}`, 'geometry.coordinates');
-  }
+  const found = kinks(geom).features;
+  if (found.length > 0) failKink(polygons, found[0]!.geometry.coordinates, where);
   // After kinks: a symmetric bowtie's lobes cancel to zero area, and it should be called a self-intersection.
   for (let p = 0; p < polygons.length; p++) {
     const rings = polygons[p]!;
@@ -266,25 +252,44 @@ function ringArea(ring: readonly Position[]): number {
   return twice / 2;
 }
 
-function firstKink(geom: Polygon | MultiPolygon): Position | null {
-  const found = kinks(geom).features;
-  return found.length === 0 ? null : found[0]!.geometry.coordinates;
+/** Says which rings meet at a point kinks found: the rings with a segment through it (within rounding). */
+function failKink(polygons: Position[][][], at: Position, where: Where): never {
+  const x = at[0]!;
+  const y = at[1]!;
+  const involved: Array<[number, number]> = [];
+  for (let p = 0; p < polygons.length; p++) {
+    const rings = polygons[p]!;
+    for (let r = 0; r < rings.length; r++) if (ringPassesNear(rings[r]!, x, y, 1e-9)) involved.push([p, r]);
+  }
+  const [first, second] = involved;
+  if (first === undefined) fail(`self-intersection at ${fmt(at)}`, 'geometry.coordinates');
+  const [p, r] = first;
+  if (second === undefined) fail(`self-intersection at ${fmt(at)}: ${where.ring(p, r)} crosses or touches itself`, where.ringField(p, r));
+  const [p2, r2] = second;
+  if (p2 !== p) {
+    fail(
+      `self-intersection at ${fmt(at)}: polygon ${p} and polygon ${p2} cross or touch; the polygons of a MultiPolygon must not share edges (merge them into one polygon)`,
+      `geometry.coordinates[${p2}]`,
+    );
+  }
+  const what = r === 0 ? `${where.hole(p, r2)} crosses or touches its shell` : `${where.hole(p, r)} and ${where.hole(p, r2)} cross or touch`;
+  fail(`self-intersection at ${fmt(at)}: ${what}`, where.ringField(p, r2));
 }
 
-/** Fails with which ring crosses itself or which rings cross each other, if any do. */
-function diagnoseKinks(rings: Position[][], p: number, where: Where): void {
-  for (let r = 0; r < rings.length; r++) {
-    const at = firstKink({ type: 'Polygon', coordinates: [rings[r]!] });
-    if (at !== null) fail(`self-intersection at ${fmt(at)}: ${where.ring(p, r)} crosses itself`, where.ringField(p, r));
+/** Whether a segment of the ring passes within tol degrees of (x, y), planar. */
+function ringPassesNear(ring: readonly Position[], x: number, y: number, tol: number): boolean {
+  for (let i = 0; i + 1 < ring.length; i++) {
+    const ax = ring[i]![0]! - x;
+    const ay = ring[i]![1]! - y;
+    const dx = ring[i + 1]![0]! - x - ax;
+    const dy = ring[i + 1]![1]! - y - ay;
+    const len2 = dx * dx + dy * dy;
+    const t = len2 > 0 ? Math.min(1, Math.max(0, -(ax * dx + ay * dy) / len2)) : 0;
+    const px = ax + t * dx;
+    const py = ay + t * dy;
+    if (px * px + py * py <= tol * tol) return true;
   }
-  for (let a = 0; a < rings.length; a++) {
-    for (let b = a + 1; b < rings.length; b++) {
-      const at = firstKink({ type: 'Polygon', coordinates: [rings[a]!, rings[b]!] });
-      if (at === null) continue;
-      const what = a === 0 ? `${where.hole(p, b)} crosses or touches its shell` : `${where.hole(p, a)} and ${where.hole(p, b)} cross or touch`;
-      fail(`self-intersection at ${fmt(at)}: ${what}`, where.ringField(p, b));
-    }
-  }
+  return false;
 }
 
 /**
@@ -298,12 +303,27 @@ function checkHoles(rings: Position[][], p: number, where: Where): void {
       fail(`${where.hole(p, h)} lies outside its shell (${where.ring(p, 0)})`, where.ringField(p, h));
     }
   }
+  // Boxes first: with many holes the pairs are many, and only a box holding the other hole's position can nest it.
+  const boxes = rings.map(ringBox);
   for (let a = 1; a < rings.length; a++) {
+    const [x, y] = rings[a]![0]!;
     for (let b = 1; b < rings.length; b++) {
-      if (a === b) continue;
+      const box = boxes[b]!;
+      if (a === b || x! < box[0] || x! > box[2] || y! < box[1] || y! > box[3]) continue;
       if (booleanPointInPolygon(rings[a]![0]!, { type: 'Polygon', coordinates: [rings[b]!] })) {
         fail(`${where.hole(p, a)} lies inside ${where.hole(p, b)}; nested holes are not allowed (make the inner area a separate polygon of a MultiPolygon)`, where.ringField(p, a));
       }
     }
   }
+}
+
+function ringBox(ring: readonly Position[]): [number, number, number, number] {
+  const box: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const [x, y] of ring) {
+    if (x! < box[0]) box[0] = x!;
+    if (y! < box[1]) box[1] = y!;
+    if (x! > box[2]) box[2] = x!;
+    if (y! > box[3]) box[3] = y!;
+  }
+  return box;
 }

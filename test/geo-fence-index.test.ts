@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { booleanPointInPolygon, pointToPolygonDistance } from '@turf/turf';
 import type { MultiPolygon, Polygon, Position } from 'geojson';
 import { VEHICLE_TYPES, type VehicleType } from '../ingest/model.ts';
-import { FenceIndex } from '../geo/fence-index.ts';
+import { FenceIndex, type FenceQueryStats } from '../geo/fence-index.ts';
 import { validateFence, type FenceInput } from '../geo/fence-validate.ts';
 import { seededRandom } from './helpers/seeded-random.ts';
 
@@ -317,6 +317,59 @@ describe('FenceIndex API', () => {
     expect(index.overlapsCircle('h', -6.19, inHole, 12)).toBe(true);
     expect(index.overlapsCircle('h', -6.19, inHole, 8)).toBe(false);
     expect(index.overlapsCircle('nope', -6.19, 106.81, 1000)).toBe(false);
+  });
+
+  it('boundaryWithin is overlapsCircle for points outside, and only measures the boundary for points inside', () => {
+    const index = new FenceIndex();
+    index.set('a', fence('a'));
+    const mPerDegLon = 111_195 * Math.cos((6.19 * Math.PI) / 180);
+    const east20m = 106.82 + 20 / mPerDegLon;
+    expect(index.boundaryWithin('a', -6.19, east20m, 25)).toBe(true);
+    expect(index.boundaryWithin('a', -6.19, east20m, 15)).toBe(false);
+    // 20 m inside the east edge: inside, but the boundary is 20 m away.
+    const west20m = 106.82 - 20 / mPerDegLon;
+    expect(index.overlapsCircle('a', -6.19, west20m, 5)).toBe(true);
+    expect(index.boundaryWithin('a', -6.19, west20m, 5)).toBe(false);
+    expect(index.boundaryWithin('a', -6.19, west20m, 25)).toBe(true);
+    expect(index.boundaryWithin('nope', -6.19, east20m, 1000)).toBe(false);
+  });
+
+  it('keeps its own copy: changing the caller\'s object afterwards changes nothing', () => {
+    const index = new FenceIndex();
+    const f = fence('a', ['ambulance'], sq.map((p) => [...p]));
+    index.set('a', f);
+    (f.geometry.coordinates[0] as Position[])[2]![0] = 107.5;
+    f.appliesTo!.push('police');
+    expect(index.containing(-6.19, 107.2)).toEqual([]);
+    expect(index.containing(-6.19, 106.81, 'police')).toEqual([]);
+    expect(index.get('a')!.geometry.coordinates[0]![2]).toEqual([106.82, -6.18]);
+  });
+
+  it('set() on an existing id keeps its place in all()', () => {
+    const index = new FenceIndex();
+    for (const id of ['c', 'a', 'b']) index.set(id, fence(id));
+    index.set('a', fence('a again'));
+    expect([...index.all()].map((f) => f.id)).toEqual(['c', 'a', 'b']);
+    index.load([{ id: 'z', fence: fence('z') }, { id: 'y', fence: fence('y') }]);
+    expect([...index.all()].map((f) => f.id)).toEqual(['z', 'y']);
+  });
+
+  it('stats: the exclusion grid spares turf calls without changing answers (checked against brute force above)', () => {
+    const rand = seededRandom(3);
+    const index = new FenceIndex();
+    for (let i = 0; i < 200; i++) index.set(`f${i}`, randomFence(rand, i));
+    const stats: FenceQueryStats = { boxes: 0, turfCalls: 0 };
+    let boxes = 0;
+    let turfCalls = 0;
+    let hits = 0;
+    for (let i = 0; i < 3000; i++) {
+      hits += index.containing(LAT0 + rand() * SPAN, LON0 + rand() * SPAN, undefined, stats).length;
+      expect(stats.turfCalls).toBeLessThanOrEqual(stats.boxes);
+      boxes += stats.boxes;
+      turfCalls += stats.turfCalls;
+    }
+    expect(turfCalls).toBeGreaterThanOrEqual(hits);
+    expect(turfCalls).toBeLessThan(0.9 * boxes);
   });
 
   it('overlapsCircle agrees with turf pointToPolygonDistance on random points and fences', () => {

@@ -6,6 +6,7 @@ import type { Position } from 'geojson';
 import type { VehicleType } from '../ingest/model.ts';
 import { FenceIndex } from '../geo/fence-index.ts';
 import { FenceTracker, type FenceEvent } from '../geo/fence-tracker.ts';
+import { seededRandom } from './helpers/seeded-random.ts';
 import type { FenceInput } from '../geo/fence-validate.ts';
 
 const T0 = Date.UTC(2025, 0, 15, 8, 0, 0);
@@ -392,5 +393,130 @@ describe('FenceTracker.fenceChanged', () => {
     const { index, tracker, live } = setup([{ id: 'v1', type: 'ambulance', at: IN }]);
     index.set('A', fence(A_RING, { dwellS: 30 }));
     expect(fmt(tracker.fenceChanged('A', live, index, NOW))).toBe('dwell A@30');
+  });
+});
+
+/**
+ * The rules of fence-tracker.ts restated as plainly as possible, without its shortcuts (dwell_s kept per visit,
+ * swap-removal, reverse indexes), to check the tracker against on random walks.
+ */
+class ReferenceTracker {
+  private readonly vehicles = new Map<string, { lastTs: number; lat: number; lon: number; visits: Map<string, RefVisit> }>();
+  constructor(private readonly exitDelayMs: number) {}
+
+  update(id: string, fix: { ts: number; lat: number; lon: number; accuracyM: number | null }, inside: readonly string[], index: FenceIndex): FenceEvent[] {
+    let s = this.vehicles.get(id);
+    if (s === undefined) this.vehicles.set(id, (s = { lastTs: -Infinity, lat: fix.lat, lon: fix.lon, visits: new Map() }));
+    if (!(fix.ts > s.lastTs)) return [];
+    const out: FenceEvent[] = [];
+    for (const [fenceId, v] of [...s.visits]) {
+      if (inside.includes(fenceId)) continue;
+      if (fix.accuracyM !== null && fix.accuracyM > 0 && index.overlapsCircle(fenceId, fix.lat, fix.lon, fix.accuracyM)) {
+        Object.assign(v, { outsideSince: null, inLat: fix.lat, inLon: fix.lon });
+        this.dwell(id, fenceId, v, fix.ts, out);
+        continue;
+      }
+      if (v.outsideSince === null) Object.assign(v, { outsideSince: fix.ts, outLat: fix.lat, outLon: fix.lon });
+      if (fix.ts - v.outsideSince! >= this.exitDelayMs) this.exit(id, s.visits, fenceId, v, out);
+      else this.dwell(id, fenceId, v, fix.ts, out);
+    }
+    for (const fenceId of inside) {
+      let v = s.visits.get(fenceId);
+      if (v === undefined) {
+        v = { enteredTs: fix.ts, dwellS: index.get(fenceId)!.dwellS, dwelled: false, inLat: fix.lat, inLon: fix.lon, outsideSince: null, outLat: 0, outLon: 0 };
+        s.visits.set(fenceId, v);
+        out.push({ fenceId, vehicleId: id, type: 'enter', ts: fix.ts, lat: fix.lat, lon: fix.lon });
+      } else {
+        Object.assign(v, { outsideSince: null, inLat: fix.lat, inLon: fix.lon });
+      }
+      this.dwell(id, fenceId, v, fix.ts, out);
+    }
+    Object.assign(s, { lastTs: fix.ts, lat: fix.lat, lon: fix.lon });
+    return out.sort(eventOrder);
+  }
+
+  sweep(nowMs: number): FenceEvent[] {
+    const out: FenceEvent[] = [];
+    for (const [id, s] of this.vehicles) {
+      for (const [fenceId, v] of [...s.visits]) {
+        if (v.outsideSince !== null && nowMs - v.outsideSince >= this.exitDelayMs) this.exit(id, s.visits, fenceId, v, out);
+        else this.dwell(id, fenceId, v, nowMs, out);
+      }
+    }
+    return out.sort(eventOrder);
+  }
+
+  private dwell(id: string, fenceId: string, v: RefVisit, atTs: number, out: FenceEvent[]): void {
+    if (v.dwelled || v.dwellS === null) return;
+    const due = v.enteredTs + v.dwellS * 1000;
+    if (due > atTs || (v.outsideSince !== null && due > v.outsideSince)) return;
+    v.dwelled = true;
+    out.push({ fenceId, vehicleId: id, type: 'dwell', ts: due, lat: v.inLat, lon: v.inLon });
+  }
+
+  private exit(id: string, visits: Map<string, RefVisit>, fenceId: string, v: RefVisit, out: FenceEvent[]): void {
+    this.dwell(id, fenceId, v, v.outsideSince!, out);
+    out.push({ fenceId, vehicleId: id, type: 'exit', ts: v.outsideSince!, lat: v.outLat, lon: v.outLon });
+    visits.delete(fenceId);
+  }
+}
+
+interface RefVisit {
+  enteredTs: number;
+  dwellS: number | null;
+  dwelled: boolean;
+  inLat: number;
+  inLon: number;
+  outsideSince: number | null;
+  outLat: number;
+  outLon: number;
+}
+
+const TYPE_RANK = { enter: 0, dwell: 1, exit: 2 };
+function eventOrder(a: FenceEvent, b: FenceEvent): number {
+  return a.ts - b.ts || (a.vehicleId < b.vehicleId ? -1 : a.vehicleId > b.vehicleId ? 1 : 0) || (a.fenceId < b.fenceId ? -1 : a.fenceId > b.fenceId ? 1 : 0) || TYPE_RANK[a.type] - TYPE_RANK[b.type];
+}
+
+describe('FenceTracker against a plain restatement of its rules, on seeded random walks', () => {
+  it.each([0, 10, 30])('exitDelayS %i', (exitDelayS) => {
+    const rand = seededRandom(4000 + exitDelayS);
+    const index = makeIndex();
+    // More dwell fences, overlapping A, B and each other, with short dwell_s so that dwells happen often.
+    index.set('W1', fence(square(106.805, -6.205, 106.825, -6.185), { dwellS: 20 }));
+    index.set('W2', fence(square(106.81, -6.195, 106.905, -6.175), { dwellS: 45 }));
+    const tracker = new FenceTracker({ exitDelayS });
+    const reference = new ReferenceTracker(exitDelayS * 1000);
+    const types: VehicleType[] = ['ambulance', 'police'];
+    const fleet = Array.from({ length: 12 }, (_, i) => ({ id: `v${i}`, type: types[i % 2]!, lat: -6.2 + rand() * 0.03, lon: 106.79 + rand() * 0.14, ts: T0 }));
+    let now = T0;
+    let events = 0;
+    for (let step = 0; step < 8000; step++) {
+      now += Math.floor(rand() * 3000);
+      if (rand() < 0.03) {
+        expect(tracker.sweep(now, index), `sweep at step ${step}`).toEqual(reference.sweep(now));
+        continue;
+      }
+      const v = fleet[Math.floor(rand() * fleet.length)]!;
+      // Mostly small moves near fence edges; now and then a jump, a late fix or a repeat.
+      const u = rand();
+      if (u < 0.9) {
+        v.lat = Math.min(-6.165, Math.max(-6.215, v.lat + (rand() - 0.5) * 0.001));
+        v.lon = Math.min(107.03, Math.max(106.78, v.lon + (rand() - 0.5) * 0.001));
+        v.ts = now;
+      } else if (u < 0.95) {
+        v.lat = -6.21 + rand() * 0.04;
+        v.lon = 106.78 + rand() * 0.25;
+        v.ts = now;
+      } else if (u < 0.98) {
+        v.ts -= 5000;
+      }
+      const accuracyM = rand() < 0.3 ? null : 5 + rand() * 60;
+      const inside = index.containing(v.lat, v.lon, v.type);
+      const fix = { ts: v.ts, lat: v.lat, lon: v.lon, accuracyM };
+      const got = tracker.update(v.id, fix, inside, index);
+      expect(got, `step ${step}: ${v.id} at (${v.lat}, ${v.lon}) ts ${v.ts - T0} acc ${accuracyM} in [${inside}]`).toEqual(reference.update(v.id, fix, inside, index));
+      events += got.length;
+    }
+    expect(events).toBeGreaterThan(250);
   });
 });
