@@ -4,13 +4,16 @@
 // the writer here. Every committed event is published on pantau/v1/events/geofence/{fenceId}.
 import crypto from 'node:crypto';
 import type { Db } from '../store/db.ts';
-import { deleteFence, listFences, upsertFence, type FenceEventRow, type StoredFence } from '../store/geofences.ts';
+import { deleteFence, lastVisits, listFences, upsertFence, type FenceEventRow, type StoredFence } from '../store/geofences.ts';
 import type { BatchWriter } from '../store/writer.ts';
 import { FenceIndex } from '../geo/fence-index.ts';
 import { FenceTracker, type FenceEvent } from '../geo/fence-tracker.ts';
 import type { FenceInput } from '../geo/fence-validate.ts';
 import type { VehicleIndex } from '../geo/vehicle-index.ts';
 import type { Logger } from './log.ts';
+
+/** how far back stored events are read to restore visits at start */
+const RESTORE_WINDOW_MS = 30 * 86_400_000;
 
 let counter = 0;
 const eventId = () => `gfe_${Date.now().toString(36)}${(counter++ % 46656).toString(36).padStart(3, '0')}${crypto.randomBytes(2).toString('hex')}`;
@@ -47,6 +50,10 @@ export class Geofences {
     this.index.load(fences.map((f) => ({ id: f.id, fence: f.fence })));
     for (const v of this.vehicles.all()) {
       this.tracker.update(v.id, { ts: v.ts, lat: v.lat, lon: v.lon, accuracyM: v.accuracyM }, this.index.containing(v.lat, v.lon, v.type), this.index);
+    }
+    // the visits' real enter times and dwells, so no dwell fires twice across a restart
+    for (const visit of await lastVisits(this.db, Date.now() - RESTORE_WINDOW_MS)) {
+      if (!visit.exited) this.tracker.restoreVisit(visit.vehicleId, visit.fenceId, visit.enteredTs, visit.dwelled);
     }
   }
 

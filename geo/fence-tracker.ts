@@ -279,6 +279,18 @@ export class FenceTracker {
     return v === undefined ? undefined : { enteredTs: v.enteredTs, dwelled: v.dwelled, outsideSinceTs: v.outsideSinceTs };
   }
 
+  /**
+   * After a restart: a visit found by update() from the last position gets back its real enter time and
+   * whether its dwell already fired (from the stored events), so nothing fires twice. No events.
+   */
+  restoreVisit(vehicleId: string, fenceId: string, enteredTs: number, dwelled: boolean): boolean {
+    const v = findVisit(this.vehicles.get(vehicleId)?.visits ?? [], fenceId);
+    if (v === undefined) return false;
+    v.enteredTs = enteredTs;
+    v.dwelled = dwelled;
+    return true;
+  }
+
   /** Drops everything about a vehicle (e.g. its device was deleted) without events. False when it had no state. */
   forgetVehicle(vehicleId: string): boolean {
     const s = this.vehicles.get(vehicleId);

@@ -68,3 +68,16 @@ export async function fenceEvents(db: Db, fenceId: string, fromMs: number, toMs:
     [fenceId, fromMs, toMs, type, limit],
   );
 }
+
+/** Per (fence, vehicle) with events in the window: the last enter, and whether a dwell and an exit followed it. */
+export async function lastVisits(db: Db, sinceMs: number): Promise<Array<{ fenceId: string; vehicleId: string; enteredTs: number; dwelled: boolean; exited: boolean }>> {
+  return db.query(
+    `SELECT fence_id AS "fenceId", vehicle_id AS "vehicleId", (extract(epoch FROM entered) * 1000)::float8 AS "enteredTs",
+            coalesce(dwelled_at >= entered, false) AS dwelled, coalesce(exited_at >= entered, false) AS exited
+     FROM (SELECT fence_id, vehicle_id, max(time) FILTER (WHERE type = 'enter') AS entered,
+                  max(time) FILTER (WHERE type = 'dwell') AS dwelled_at, max(time) FILTER (WHERE type = 'exit') AS exited_at
+           FROM geofence_events WHERE time >= to_timestamp($1 / 1000.0) GROUP BY fence_id, vehicle_id) v
+     WHERE entered IS NOT NULL`,
+    [sinceMs],
+  );
+}

@@ -118,13 +118,16 @@ describe('geofences', () => {
   it('restores fences and who is inside after a restart, without firing enter again', async () => {
     expect((await api('POST', '/geofences', { ...FLOOD, id: 'pool-cakung' })).statusCode).toBe(201);
     await waitFor(() => events.some((e) => e.json.fence_id === 'pool-cakung' && e.json.type === 'enter'));
+    const entered = Date.parse(events.find((e) => e.json.fence_id === 'pool-cakung' && e.json.type === 'enter')!.json.ts as string);
     await watcher.endAsync();
     await engine.close();
     engine = await startTestEngine({ dataDir, geofenceExitDelayS: 0 });
     watcher = await connect(engine, { username: 'operator', password: ADMIN_TOKEN });
     events = await collect(watcher, 'pantau/v1/events/geofence/#');
     expect((await api('GET', '/geofences/pool-cakung')).json().properties).toMatchObject({ name: 'Banjir Kampung Melayu', source: 'BPBD', applies_to: ['garbage_truck', 'blue_crew_truck'] });
-    expect((await api('GET', '/geofences/pool-cakung/inside')).json().vehicles.map((v: { id: string }) => v.id)).toEqual(['biru-1']);
+    const inside = (await api('GET', '/geofences/pool-cakung/inside')).json().vehicles;
+    expect(inside.map((v: { id: string }) => v.id)).toEqual(['biru-1']);
+    expect(Date.parse(inside[0].entered_at)).toBe(entered); // the stored enter time, not the last fix's
     await fix('biru-1', { ts: Date.now() + 10, lat: -6.221, lon: 106.852 });
     await new Promise((r) => setTimeout(r, 300));
     expect(events.filter((e) => e.json.type === 'enter')).toHaveLength(0);
