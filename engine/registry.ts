@@ -89,10 +89,12 @@ export class Registry {
     return after;
   }
 
-  /** Memory only: the batch writer records status reports in the database itself. */
-  setStatusLocal(id: string, status: Device['status'], ts: number): void {
+  /** Memory only: the batch writer records status reports in the database itself. False for a report older than the last one applied. */
+  setStatusLocal(id: string, status: Device['status'], ts: number): boolean {
     const d = this.devices.get(id);
-    if (d && (d.statusTs === null || d.statusTs < ts)) this.devices.set(id, { ...d, status, statusTs: ts });
+    if (!d || (d.statusTs !== null && d.statusTs >= ts)) return false;
+    this.devices.set(id, { ...d, status, statusTs: ts });
+    return true;
   }
 
   /** Memory only, whatever the last report's time: a dispatch decides (it writes the database itself). */

@@ -5,12 +5,9 @@ import type { VehicleType } from '../model.ts';
 export const applyLive: Stage = (msg, deps) => {
   const device = msg.device;
   const { statuses, readings } = msg.decoded;
-  for (const s of statuses) {
-    const before = deps.registry.get(device.id)?.statusTs ?? null;
-    deps.registry.setStatusLocal(device.id, s.status, s.ts);
-    // a report older than the last one applied changes nothing
-    if (before === null || s.ts > before) deps.crewReported(device.id, s.status);
-  }
+  // a report older than the last one applied changes nothing
+  for (const s of statuses) if (deps.registry.setStatusLocal(device.id, s.status, s.ts)) deps.crewReported(device.id, s.status);
+  // read now, not from msg.device: a dispatch may have changed it while this publish waited for room
   const status = deps.registry.get(device.id)?.status ?? device.status;
   const newest = msg.liveFixes[msg.liveFixes.length - 1];
   if (newest) {
