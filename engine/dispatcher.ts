@@ -132,7 +132,7 @@ export class Dispatcher {
 
   /** Moves a dispatch forward, or closes or cancels it; the vehicle's status follows. */
   async transition(id: string, state: DispatchState, by: string | null, vehicleStatusAfter?: VehicleStatus): Promise<Dispatch> {
-    const current = [...this.openByVehicle.values()].find((d) => d.id === id) ?? (await getDispatch(this.db, id));
+    const current = this.openById(id) ?? (await getDispatch(this.db, id));
     if (!current) throw new DispatchNotFoundError(id);
     if (RANK[current.state] === 3) throw new InvalidTransitionError(`dispatch ${id} is ${current.state} already`);
     if (RANK[state] <= RANK[current.state]) throw new InvalidTransitionError(`dispatch ${id} is ${current.state}; it can move on to ${nextStates(current.state).join(', ')}`);
@@ -169,7 +169,13 @@ export class Dispatcher {
   }
 
   async get(id: string): Promise<Dispatch | null> {
-    return [...this.openByVehicle.values()].find((d) => d.id === id) ?? getDispatch(this.db, id);
+    return this.openById(id) ?? getDispatch(this.db, id);
+  }
+
+  /** open dispatches are few (one per vehicle on a call): a scan is enough */
+  private openById(id: string): Dispatch | undefined {
+    for (const d of this.openByVehicle.values()) if (d.id === id) return d;
+    return undefined;
   }
 
   private setLiveStatus(vehicleId: string, status: VehicleStatus): void {
