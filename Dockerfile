@@ -11,6 +11,7 @@ COPY store ./store
 COPY geo ./geo
 COPY api ./api
 COPY engine ./engine
+COPY warning ./warning
 COPY simulators ./simulators
 COPY domain ./domain
 COPY web ./web

@@ -12,6 +12,8 @@ import { operationsRoutes } from './operations.ts';
 import { dispatchesRoutes } from './dispatches.ts';
 import { geofencesRoutes } from './geofences.ts';
 import { indexRoutes } from './index-page.ts';
+import { alertsRoutes } from './alerts.ts';
+import { subscribersRoutes } from './subscribers.ts';
 
 const RANK: Record<Role, number> = { viewer: 1, dispatcher: 2, admin: 3 };
 
@@ -80,6 +82,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(sensorsRoutes(deps), { prefix: '/api/v1' });
   await app.register(dispatchesRoutes(deps), { prefix: '/api/v1' });
   await app.register(geofencesRoutes(deps), { prefix: '/api/v1' });
+  await app.register(alertsRoutes(deps), { prefix: '/api/v1' });
+  await app.register(subscribersRoutes(deps), { prefix: '/api/v1' });
   await app.register(operationsRoutes(deps));
   await app.register(indexRoutes(deps));
   return app;

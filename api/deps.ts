@@ -7,6 +7,11 @@ import type { Metrics } from '../engine/metrics.ts';
 import type { Logger } from '../engine/log.ts';
 import type { Dispatcher } from '../engine/dispatcher.ts';
 import type { Geofences } from '../engine/geofences.ts';
+import type { AlertCenter } from '../engine/alerts.ts';
+import type { Warnings } from '../engine/warnings.ts';
+import type { Subscribers } from '../engine/subscribers.ts';
+import type { Outbox } from '../engine/outbox.ts';
+import type { Device } from '../engine/registry.ts';
 
 /** What the API plugins reach: the engine's live state and stores, nothing of MQTT. */
 export interface ApiDeps {
@@ -17,6 +22,10 @@ export interface ApiDeps {
   sensors: SensorState;
   dispatcher: Dispatcher;
   geofences: Geofences;
+  alerts: AlertCenter;
+  warnings: Warnings;
+  subscribers: Subscribers;
+  outbox: Outbox;
   db: Db;
   metrics: Metrics;
   log: Logger;
@@ -24,4 +33,6 @@ export interface ApiDeps {
   brokerReady(): boolean;
   /** forget a removed device everywhere in the live state */
   forgetDevice(id: string): void;
+  /** a device was provisioned or changed (sensors: watch them with their thresholds) */
+  deviceChanged(device: Device): void;
 }

@@ -99,6 +99,7 @@ export const devicesRoutes =
       if (b.owntracks && b.kind !== 'vehicle') throw new ApiError('VALIDATION_FAILED', 'owntracks applies to vehicles only', [{ field: 'body.owntracks' }]);
       try {
         const { device, token } = await registry.create(b);
+        deps.deviceChanged(device);
         return reply.code(201).send({ id: device.id, token });
       } catch (err) {
         if (err instanceof DeviceExistsError) throw new ApiError('DEVICE_EXISTS', `device ${b.id} exists; rotate its token with POST /api/v1/devices/${b.id}/token`);
@@ -138,6 +139,7 @@ export const devicesRoutes =
       if (b.status !== undefined && d.kind !== 'vehicle') throw new ApiError('VALIDATION_FAILED', 'status applies to vehicles only', [{ field: 'body.status' }]);
       try {
         const updated = (await registry.update(d.id, b))!;
+        deps.deviceChanged(updated);
         if (d.kind === 'vehicle' && (b.status !== undefined || b.type !== undefined) && deps.vehicles.get(d.id)) {
           deps.vehicles.setAttributes(d.id, { status: updated.status, type: updated.type as never });
         }

@@ -12,6 +12,8 @@ export function mayPublish(who: Principal, topic: string, parsed: ParsedTopic | 
     case 'operator':
       // operators read; admins and dispatchers may talk to devices, never speak for one
       return who.role !== 'viewer' && parsed?.kind === 'device_inbox';
+    case 'subscriber':
+      return false; // subscribers only listen
     case 'device': {
       const d = who.device;
       if (!parsed) return false;
@@ -32,12 +34,17 @@ export function mayPublish(who: Principal, topic: string, parsed: ParsedTopic | 
   }
 }
 
-/** A device may subscribe only below pantau/v1/devices/{its id}/; operators read everything. */
+/**
+ * A device may subscribe only below pantau/v1/devices/{its id}/; a subscriber only to its own
+ * delivery topic and the public alert topics; operators read everything.
+ */
 export function maySubscribe(who: Principal, filter: string): boolean {
   switch (who.kind) {
     case 'anonymous':
     case 'operator':
       return true;
+    case 'subscriber':
+      return filter === `pantau/v1/subscribers/${who.id}/alerts` || (filter.startsWith('pantau/v1/alerts/') && !filter.includes('$'));
     case 'device': {
       const prefix = `pantau/v1/devices/${who.device.id}/`;
       return filter.startsWith(prefix) && !filter.slice(prefix.length).startsWith('$');

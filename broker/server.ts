@@ -77,7 +77,9 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
       const check =
         username === 'operator'
           ? registry.authenticateOperator(secret).then((op): Principal | null => (op ? { kind: 'operator', id: op.id, role: op.role } : null))
-          : registry.authenticateDevice(username, secret).then((device): Principal | null => (device ? { kind: 'device', device } : null));
+          : registry.isSubscriber(username)
+            ? registry.authenticateSubscriber(username, secret).then((id): Principal | null => (id ? { kind: 'subscriber', id } : null))
+            : registry.authenticateDevice(username, secret).then((device): Principal | null => (device ? { kind: 'device', device } : null));
       check.then(
         (who) => {
           if (!who) return fail('bad user name or token');

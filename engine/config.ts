@@ -28,6 +28,20 @@ export interface Config {
   readonly typicalSpeedsKmh: Readonly<Record<VehicleType, number>>;
   /** a vehicle outside a fence for this long (and clear of it by its GPS accuracy) has exited */
   readonly geofenceExitDelayS: number;
+  /** how often a sensor reports when it has no thresholds saying otherwise; offline after 3x */
+  readonly sensorExpectedIntervalS: number;
+  /** the same value this many readings in a row is a stuck sensor (0 = off) */
+  readonly sensorStuckReadings: number;
+  /** or the same value for this long (0 = off) */
+  readonly sensorStuckSpanS: number;
+  /** the ISPU category rank (0 Baik .. 4 Berbahaya) from which an air-quality alert is raised */
+  readonly airAlertMinRank: number;
+  /** first retry of a failed webhook delivery; doubles per attempt up to the max */
+  readonly webhookRetryBaseMs: number;
+  readonly webhookRetryMaxMs: number;
+  readonly webhookTimeoutMs: number;
+  /** a webhook delivery still failing after this long is marked failed (and counted) */
+  readonly webhookGiveUpS: number;
 }
 
 export class ConfigError extends Error {
@@ -139,6 +153,14 @@ const SPECS: { [K in keyof Config]: Spec<Config[K]> } = {
   etaRoadFactor: spec('PANTAU_ETA_ROAD_FACTOR', decimal(1, 5), 1.4),
   typicalSpeedsKmh: spec('PANTAU_TYPICAL_SPEEDS_KMH', speeds, DEFAULT_SPEEDS_KMH),
   geofenceExitDelayS: spec('PANTAU_GEOFENCE_EXIT_DELAY_S', positiveInt(0, 3600), 10),
+  sensorExpectedIntervalS: spec('PANTAU_SENSOR_EXPECTED_INTERVAL_S', positiveInt(1, 86_400), 60),
+  sensorStuckReadings: spec('PANTAU_SENSOR_STUCK_READINGS', positiveInt(0, 100_000), 30),
+  sensorStuckSpanS: spec('PANTAU_SENSOR_STUCK_SPAN_S', positiveInt(0, 30 * 86_400), 3 * 3600),
+  airAlertMinRank: spec('PANTAU_AIR_ALERT_MIN_RANK', positiveInt(1, 4), 2),
+  webhookRetryBaseMs: spec('PANTAU_WEBHOOK_RETRY_BASE_MS', positiveInt(10, 3_600_000), 1000),
+  webhookRetryMaxMs: spec('PANTAU_WEBHOOK_RETRY_MAX_MS', positiveInt(10, 86_400_000), 10 * 60_000),
+  webhookTimeoutMs: spec('PANTAU_WEBHOOK_TIMEOUT_MS', positiveInt(100, 120_000), 5000),
+  webhookGiveUpS: spec('PANTAU_WEBHOOK_GIVE_UP_S', positiveInt(60, 365 * 86_400), 7 * 86_400),
 };
 
 /** `PANTAU_MQTT_PORT` -> `--mqtt-port`, `DATABASE_URL` -> `--database-url`. */

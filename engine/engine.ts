@@ -25,6 +25,14 @@ import { geofenceEventTopic, rejectsTopic, type ParsedTopic } from '../ingest/to
 import { Geofences } from './geofences.ts';
 import type { FenceEventRow } from '../store/geofences.ts';
 import { buildApp } from '../api/app.ts';
+import { AlertCenter, alertView, type AlertEvent } from './alerts.ts';
+import { Outbox } from './outbox.ts';
+import { Subscribers } from './subscribers.ts';
+import { Warnings } from './warnings.ts';
+import { principalOf } from '../broker/server.ts';
+import { recentAirMinutes } from '../store/live.ts';
+import { ISPU_POLLUTANTS } from '../warning/ispu.ts';
+import type { AlertRow, DeliveryRow } from '../store/alerts.ts';
 
 export const VERSION: string = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -41,6 +49,10 @@ export interface Engine {
   sensors: SensorState;
   dispatcher: Dispatcher;
   geofences: Geofences;
+  alerts: AlertCenter;
+  warnings: Warnings;
+  subscribers: Subscribers;
+  outbox: Outbox;
   writer: BatchWriter;
   broker: Broker;
   app: FastifyInstance;
@@ -123,6 +135,44 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
     await geofences.load();
     geofences.startSweeping(1000);
     cleanups.unshift(() => geofences.stop());
+    // Early warning: subscribers, alerts (committed with their deliveries), then the evaluators.
+    const subscribers = new Subscribers(db, registry);
+    await subscribers.load();
+    let outbox: Outbox | null = null;
+    const early: DeliveryRow[] = [];
+    const publishAlertState = (a: AlertRow) => {
+      const topic = `pantau/v1/alerts/${a.kind}/${a.sourceId}`;
+      broker.aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(JSON.stringify(alertView(a))), qos: 1, retain: true, dup: false }, () => undefined);
+    };
+    // eslint-disable-next-line prefer-const
+    let warnings: Warnings;
+    const recipients = (a: AlertRow, _event: AlertEvent, severity: number) => {
+      const area = warnings.affectedArea(a.sourceId);
+      if (!area) return [];
+      return subscribers.matching(area, a.kind, severity).map((s) => ({ subscriberId: s.id, channels: s.webhookUrl ? (['mqtt', 'webhook'] as const) : (['mqtt'] as const) }));
+    };
+    const alerts = new AlertCenter(
+      db,
+      recipients,
+      (changed, deliveries) => {
+        for (const a of changed) publishAlertState(a);
+        if (outbox) outbox.accept(deliveries);
+        else early.push(...deliveries);
+      },
+      log,
+      metrics,
+    );
+    await alerts.load();
+    cleanups.unshift(() => alerts.flush().finally(() => alerts.stop()));
+    warnings = new Warnings(db, registry, sensors, alerts, {
+      expectedIntervalS: config.sensorExpectedIntervalS, stuckReadings: config.sensorStuckReadings, stuckSpanS: config.sensorStuckSpanS, airAlertMinRank: config.airAlertMinRank,
+    }, log);
+    const startedAt = Date.now();
+    await warnings.load(startedAt);
+    warnings.seedAir(await recentAirMinutes(db, ISPU_POLLUTANTS, startedAt - 86_400_000), startedAt);
+    warnings.start(5000);
+    cleanups.unshift(() => warnings.stop());
+
     const publishRejects = (deviceId: string, topic: string, rejects: readonly Reject[]) => {
       for (const r of rejects.slice(0, MAX_REJECTS_PUBLISHED)) {
         const payload = JSON.stringify({ topic, code: r.code, message: r.message, ...(r.field === undefined ? {} : { field: r.field }) });
@@ -134,6 +184,7 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
       limits: { maxFutureMs: config.maxFutureS * 1000 },
       crewReported: (id, status) => dispatcher.crewReported(id, status),
       geofences,
+      warnings,
       publishFenceEvents,
     };
 
@@ -153,18 +204,29 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
         if (id) publishRejects(id, packet.topic, [{ code: 'UNKNOWN_DEVICE', message: `no device ${id} is provisioned; POST /api/v1/devices first` }]);
         return { forward: false };
       }
-      const msg = { topic: packet.topic, kind: parsed.kind, device, payload: packet.payload as Buffer, qos: packet.qos, nowMs: Date.now(), decoded: emptyDecoded(), liveFixes: [], fenceTags: [], fenceEvents: [] };
+      const msg = { topic: packet.topic, kind: parsed.kind, device, payload: packet.payload as Buffer, qos: packet.qos, nowMs: Date.now(), decoded: emptyDecoded(), liveFixes: [], liveReadings: [], fenceTags: [], fenceEvents: [] };
       await runPipeline(msg, deps);
       return { forward: msg.decoded.rejects.length === 0 };
     };
 
     broker = await createBroker({ registry, metrics, log, allowAnonymous: config.allowAnonymous, maxPacketBytes: config.maxPacketBytes, ingest, redisUrl: config.redisUrl });
+    outbox = new Outbox(db, broker.aedes, (id) => {
+      const s = subscribers.get(id);
+      return s?.webhookUrl && s.webhookSecret ? { url: s.webhookUrl, secret: s.webhookSecret } : null;
+    }, principalOf, {
+      retryBaseMs: config.webhookRetryBaseMs, retryMaxMs: config.webhookRetryMaxMs, timeoutMs: config.webhookTimeoutMs, giveUpS: config.webhookGiveUpS,
+    }, log, metrics);
+    const leftPending = await outbox.load();
+    if (leftPending) log.info({ deliveries: leftPending }, 'pending alert deliveries picked up');
+    outbox.accept(early.splice(0));
+    const theOutbox = outbox;
+    cleanups.unshift(() => theOutbox.stop());
     if (config.allowAnonymous) log.warn({}, 'PANTAU_ALLOW_ANONYMOUS=1: anonymous MQTT clients may publish for any device; development only');
 
     const ports = { mqtt: 0, http: 0 };
     let closing = false;
     const app = await buildApp({
-      config, version: VERSION, registry, vehicles, sensors, db, metrics, log, dispatcher, geofences,
+      config, version: VERSION, registry, vehicles, sensors, db, metrics, log, dispatcher, geofences, alerts, warnings, subscribers, outbox: theOutbox,
       ports: () => ({ ...ports }),
       brokerReady: () => !broker.aedes.closed && !closing,
       forgetDevice: (id) => {
@@ -172,7 +234,9 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
         geofences.tracker.forgetVehicle(id);
         sensors.remove(id);
         recent.forget(id);
+        warnings.sensorRemoved(id, Date.now());
       },
+      deviceChanged: (d) => warnings.sensorAdded(d, Date.now()),
     });
 
     // MQTT over WebSocket at /mqtt on the HTTP port (CONTRACT.md).
@@ -217,7 +281,7 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
 
     let closed: Promise<void> | null = null;
     return {
-      config, log, metrics, db, registry, vehicles, sensors, dispatcher, geofences, writer, broker, app, ports, generatedAdminToken,
+      config, log, metrics, db, registry, vehicles, sensors, dispatcher, geofences, alerts, warnings, subscribers, outbox: theOutbox, writer, broker, app, ports, generatedAdminToken,
       close() {
         closing = true;
         closed ??= runCleanups(cleanups, log);

@@ -26,6 +26,9 @@ export function createMetrics() {
       },
     }),
     authFailures: new client.Counter({ name: 'pantau_mqtt_auth_failures_total', help: 'Refused MQTT connections and publishes, by reason', labelNames: ['reason'], registers: [registry] }),
+    alerts: new client.Counter({ name: 'pantau_alert_changes_total', help: 'Alert lifecycle changes, by kind and event (raised, escalated, deescalated, updated, acknowledged, resolved)', labelNames: ['kind', 'event'], registers: [registry] }),
+    deliveries: new client.Counter({ name: 'pantau_deliveries_total', help: 'Subscriber delivery outcomes, by channel and outcome (delivered, retry, failed)', labelNames: ['channel', 'outcome'], registers: [registry] }),
+    alertCommitErrors: new client.Counter({ name: 'pantau_alert_commit_errors_total', help: 'Failed commits of alert changes (retried)', registers: [registry] }),
     vehiclesLive: new client.Gauge({ name: 'pantau_vehicles_live', help: 'Vehicles in the live index', registers: [registry] }),
   };
   return m;

@@ -10,6 +10,7 @@ export type Role = OperatorRow['role'];
 export type Principal =
   | { kind: 'device'; device: Device }
   | { kind: 'operator'; id: string; role: Role }
+  | { kind: 'subscriber'; id: string }
   | { kind: 'anonymous' };
 
 export interface NewDevice {
@@ -24,6 +25,7 @@ export interface NewDevice {
 }
 
 export class DeviceExistsError extends Error {}
+export class SubscriberExistsError extends Error {}
 export class OwntracksTakenError extends Error {}
 
 const OPERATOR_CACHE_MAX = 1000;
@@ -36,6 +38,8 @@ export class Registry {
   private readonly operatorCache = new Map<string, { id: string; role: Role }>();
   /** the PANTAU_ADMIN_TOKEN given in config, if any: accepted as admin without being stored */
   private configAdmin: string | null = null;
+  /** early-warning subscribers' MQTT credentials: id -> token hash (the rest lives in the warning service) */
+  private readonly subscribers = new Map<string, string>();
 
   constructor(private readonly db: Db) {}
 
@@ -59,7 +63,7 @@ export class Registry {
   }
 
   async create(input: NewDevice): Promise<{ device: Device; token: string }> {
-    if (this.devices.has(input.id)) throw new DeviceExistsError(input.id);
+    if (this.devices.has(input.id) || this.subscribers.has(input.id)) throw new DeviceExistsError(input.id);
     if (input.owntracks && this.byOwntracks.has(input.owntracks)) throw new OwntracksTakenError(input.owntracks);
     const token = newToken('pd');
     const device = await insertDevice(this.db, {
@@ -121,6 +125,25 @@ export class Registry {
     const d = this.devices.get(id);
     if (!d) return null;
     return (await verifyToken(token, d.tokenHash)) ? d : null;
+  }
+
+  /** Subscribers and devices share the MQTT user name space, so an id is either, never both. */
+  addSubscriber(id: string, tokenHash: string): void {
+    if (this.devices.has(id)) throw new SubscriberExistsError(id);
+    this.subscribers.set(id, tokenHash);
+  }
+
+  removeSubscriber(id: string): void {
+    this.subscribers.delete(id);
+  }
+
+  isSubscriber(id: string): boolean {
+    return this.subscribers.has(id);
+  }
+
+  async authenticateSubscriber(id: string, token: string): Promise<string | null> {
+    const hash = this.subscribers.get(id);
+    return hash !== undefined && (await verifyToken(token, hash)) ? id : null;
   }
 
   async authenticateOperator(token: string): Promise<{ id: string; role: Role } | null> {

@@ -19,15 +19,15 @@ export interface LiveSensor {
 export class SensorState {
   private readonly sensors = new Map<string, LiveSensor>();
 
-  /** Keeps the newest value per metric; a late reading goes to history only. */
-  record(r: Reading): void {
+  /** Keeps the newest value per metric; a late reading goes to history only (false). */
+  record(r: Reading): boolean {
     let s = this.sensors.get(r.deviceId);
     if (!s) {
       s = { id: r.deviceId, values: {}, lastTs: r.ts, lat: null, lon: null };
       this.sensors.set(r.deviceId, s);
     }
     const current = s.values[r.metric];
-    if (current && current.ts >= r.ts) return;
+    if (current && current.ts >= r.ts) return false;
     s.values[r.metric] = { value: r.value, ts: r.ts };
     if (r.ts >= s.lastTs) {
       s.lastTs = r.ts;
@@ -36,6 +36,7 @@ export class SensorState {
         s.lon = r.lon;
       }
     }
+    return true;
   }
 
   get(id: string): LiveSensor | undefined {

@@ -1,5 +1,5 @@
 // What flows through the ingest pipeline: one MQTT publish and everything decided about it.
-import type { Decoded, Fix } from './model.ts';
+import type { Decoded, Fix, Reading } from './model.ts';
 import type { TopicKind } from './topics.ts';
 import type { Device } from '../engine/registry.ts';
 import type { Registry } from '../engine/registry.ts';
@@ -23,6 +23,8 @@ export interface IngestMessage {
   decoded: Decoded;
   /** fixes newer than the vehicle's live position, oldest first: only these move it */
   liveFixes: Fix[];
+  /** readings newer than the sensor's live value of their metric: only these are judged for warnings */
+  liveReadings: Reading[];
   /** per live fix, the ids of the fences it is in */
   fenceTags: string[][];
   /** geofence transitions these fixes caused, committed with them */
@@ -38,6 +40,8 @@ export interface IngestDeps {
   metrics: Metrics;
   limits: { maxFutureMs: number };
   geofences: Geofences;
+  /** early warning: judges live readings (synchronously, in arrival order) */
+  warnings: { onReadings(readings: readonly Reading[], nowMs: number): void };
   publishFenceEvents(events: readonly FenceEventRow[]): void;
   /** a crew's status report, after it is applied: an open dispatch follows it */
   crewReported(vehicleId: string, status: CrewStatus): void;

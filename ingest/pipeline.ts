@@ -8,6 +8,7 @@ import { dedupe } from './stages/dedupe.ts';
 import { order } from './stages/order.ts';
 import { admit } from './stages/admit.ts';
 import { applyLive } from './stages/apply-live.ts';
+import { evaluateWarnings } from './stages/warnings.ts';
 import { reportRejects } from './stages/report-rejects.ts';
 import { persist } from './stages/persist.ts';
 import { fenceTransitions, publishFenceEvents, tagFences } from './stages/fences.ts';
@@ -21,6 +22,7 @@ export const STAGES: readonly Stage[] = [
   tagFences, // the fences each live fix is in
   fenceTransitions, // enter, exit, dwell against the previous tags
   applyLive, // live index, statuses, sensor values
+  evaluateWarnings, // thresholds, rate of rise, stuck, ISPU -> alert changes (committed on their own)
   reportRejects, // metrics and the device's rejects topic
   persist, // batch writer (fixes and their geofence events); resolves after commit
   publishFenceEvents, // committed events to MQTT

@@ -51,3 +51,13 @@ export async function latestReadings(db: Db): Promise<LatestReadingRow[]> {
     [METRIC_NAMES],
   );
 }
+
+/** Per-minute means of the air pollutants over the last day, to refill the rolling ISPU windows at start. */
+export async function recentAirMinutes(db: Db, pollutants: readonly string[], sinceMs: number): Promise<Array<{ id: string; metric: string; ts: number; value: number }>> {
+  return db.query(
+    `SELECT device_id AS id, metric, (extract(epoch FROM time_bucket('1 minute', time)) * 1000)::float8 AS ts, avg(value) AS value
+     FROM sensor_readings WHERE metric = ANY($1::text[]) AND time >= $2
+     GROUP BY device_id, metric, time_bucket('1 minute', time) ORDER BY 3`,
+    [pollutants, new Date(sinceMs).toISOString()],
+  );
+}

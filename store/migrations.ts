@@ -138,6 +138,84 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX geofence_events_by_vehicle ON geofence_events (vehicle_id, time DESC);
     `,
   },
+  {
+    id: 4,
+    name: 'early warning: thresholds, alerts, subscribers and the delivery outbox',
+    sql: `
+      CREATE TABLE sensor_thresholds (
+        sensor_id text NOT NULL,
+        metric text NOT NULL,
+        config jsonb NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (sensor_id, metric)
+      );
+
+      -- One row per alert; its lifecycle (acknowledged, level changes, resolved) updates the row.
+      CREATE TABLE alerts (
+        id text NOT NULL,
+        kind text NOT NULL,
+        source_id text NOT NULL,
+        level text NOT NULL,
+        value double precision,
+        unit text,
+        state text NOT NULL CHECK (state IN ('active', 'resolved')),
+        message text NOT NULL,
+        details jsonb NOT NULL DEFAULT '{}',
+        raised_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        acknowledged_at timestamptz,
+        acknowledged_by text,
+        resolved_at timestamptz,
+        PRIMARY KEY (id, raised_at)
+      );
+      SELECT create_hypertable('alerts', by_range('raised_at', INTERVAL '30 days'));
+      CREATE INDEX alerts_by_source ON alerts (kind, source_id, raised_at DESC);
+      CREATE INDEX alerts_active ON alerts (raised_at DESC) WHERE state = 'active';
+
+      CREATE TABLE subscribers (
+        id text PRIMARY KEY,
+        name text NOT NULL,
+        area jsonb NOT NULL,
+        radius_m double precision,
+        kinds text[] NOT NULL,
+        min_level text,
+        webhook_url text,
+        webhook_secret text,
+        token_hash text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+
+      -- The outbox: written in the same statement as the alert change it carries.
+      CREATE TABLE deliveries (
+        id text PRIMARY KEY,
+        subscriber_id text NOT NULL,
+        alert_id text NOT NULL,
+        channel text NOT NULL CHECK (channel IN ('mqtt', 'webhook')),
+        event text NOT NULL,
+        payload jsonb NOT NULL,
+        state text NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+        attempts integer NOT NULL DEFAULT 0,
+        created_at timestamptz NOT NULL,
+        next_attempt_at timestamptz NOT NULL,
+        delivered_at timestamptz,
+        last_error text
+      );
+      CREATE INDEX deliveries_pending ON deliveries (next_attempt_at) WHERE state = 'pending';
+      CREATE INDEX deliveries_by_subscriber ON deliveries (subscriber_id, created_at DESC);
+
+      CREATE TABLE delivery_attempts (
+        delivery_id text NOT NULL,
+        subscriber_id text NOT NULL,
+        time timestamptz NOT NULL,
+        ok boolean NOT NULL,
+        status_code integer,
+        error text,
+        duration_ms double precision
+      );
+      SELECT create_hypertable('delivery_attempts', by_range('time', INTERVAL '7 days'));
+      CREATE INDEX delivery_attempts_by_subscriber ON delivery_attempts (subscriber_id, time DESC);
+    `,
+  },
 ];
 
 export async function migrate(db: Db): Promise<number[]> {
@@ -164,7 +242,7 @@ export async function applyPolicies(db: Db, config: Config): Promise<void> {
     await db.query(`SELECT remove_compression_policy($1, if_exists => true)`, [table]);
     await db.query(`SELECT add_compression_policy($1, $2::interval)`, [table, compressAfter]);
   }
-  for (const table of ['vehicle_positions', 'sensor_readings', 'vehicle_status_reports', 'geofence_events']) {
+  for (const table of ['vehicle_positions', 'sensor_readings', 'vehicle_status_reports', 'geofence_events', 'alerts', 'delivery_attempts']) {
     await db.query(`SELECT remove_retention_policy($1, if_exists => true)`, [table]);
     await db.query(`SELECT add_retention_policy($1, $2::interval)`, [table, retain]);
   }

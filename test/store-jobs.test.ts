@@ -24,7 +24,7 @@ describe('policy jobs on the embedded database', () => {
     const compression = jobs.filter((j) => j.proc_name === 'policy_compression').map((j) => [j.hypertable_name, j.config.compress_after]);
     expect(compression).toEqual([['sensor_readings', '2 days'], ['vehicle_positions', '2 days']]);
     const retention = jobs.filter((j) => j.proc_name === 'policy_retention').map((j) => [j.hypertable_name, j.config.drop_after]);
-    expect(retention).toEqual([['geofence_events', '30 days'], ['sensor_readings', '30 days'], ['vehicle_positions', '30 days'], ['vehicle_status_reports', '30 days']]);
+    expect(retention).toEqual([['alerts', '30 days'], ['delivery_attempts', '30 days'], ['geofence_events', '30 days'], ['sensor_readings', '30 days'], ['vehicle_positions', '30 days'], ['vehicle_status_reports', '30 days']]);
     expect(jobs.some((j) => j.proc_name === 'policy_refresh_continuous_aggregate')).toBe(true);
   });
 

@@ -25,5 +25,5 @@ export const applyLive: Stage = (msg, deps) => {
   } else if (statuses.length > 0 && deps.vehicles.get(device.id)) {
     deps.vehicles.setAttributes(device.id, { status });
   }
-  for (const r of readings) deps.sensors.record(r);
+  for (const r of readings) if (deps.sensors.record(r)) msg.liveReadings.push(r);
 };

@@ -35,10 +35,11 @@ export async function collect(client: MqttClient, filter: string): Promise<Array
   return got;
 }
 
-export async function waitFor<T>(fn: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
+/** Polls until fn gives a truthy value (an async fn is awaited each time). */
+export async function waitFor<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
   const t0 = Date.now();
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v) return v;
     if (Date.now() - t0 > timeoutMs) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, 20));
