@@ -4,6 +4,7 @@ import { startEngine, type Engine } from './engine.ts';
 import { createLogger } from './log.ts';
 import { simulateCommand } from '../simulators/load.ts';
 import { runCity } from '../simulators/runner.ts';
+import { startFloodScenario } from '../simulators/flood.ts';
 
 const USAGE = `usage: pantau <command> [flags]
   serve      the engine alone: broker, ingest, store, live indexes, API
@@ -57,12 +58,17 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'demo') {
     // The simulated city provisions its devices through the API like any client, with a token of its own.
     const token = await engine.registry.issueOperatorToken('demo-simulator', 'admin');
-    city = await runCity({
-      apiUrl: `http://127.0.0.1:${engine.ports.http}`,
-      mqttUrl: `mqtt://127.0.0.1:${engine.ports.mqtt}`,
-      adminToken: token,
-      log: engine.log,
-    });
+    const apiUrl = `http://127.0.0.1:${engine.ports.http}`;
+    const mqttUrl = `mqtt://127.0.0.1:${engine.ports.mqtt}`;
+    // Stations report every 15 s so the flood wave, on its 60x clock, is sampled finely enough.
+    const sim = await runCity({ apiUrl, mqttUrl, adminToken: token, log: engine.log, sensorIntervalMs: 15_000 });
+    const flood = await startFloodScenario({ apiUrl, mqttUrl, adminToken: token, stations: sim.stations, log: engine.log });
+    city = {
+      async stop() {
+        await flood.stop();
+        await sim.stop();
+      },
+    };
   }
   process.stdout.write(addresses(engine));
   let stopping = false;

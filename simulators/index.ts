@@ -7,3 +7,4 @@ export * from './load.ts';
 export { LatencyHistogram } from './histogram.ts';
 export { mulberry32, Rng } from './random.ts';
 export { buildRoadGraph, haversineM, shortestPath, type RoadGraph } from './roads.ts';
+export * from './flood.ts';
