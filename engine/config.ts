@@ -3,6 +3,7 @@
 // `--name value` (the variable's name without PANTAU_, lower case, dashes) overrides it.
 import path from 'node:path';
 import { VEHICLE_TYPES, type VehicleType } from '../ingest/model.ts';
+import { ISPU_POLLUTANTS, type IspuPollutant } from '../warning/ispu.ts';
 
 export interface Config {
   readonly mqttPort: number;
@@ -34,6 +35,8 @@ export interface Config {
   readonly sensorStuckReadings: number;
   /** or the same value for this long (0 = off) */
   readonly sensorStuckSpanS: number;
+  /** rolling averaging window per pollutant for ISPU, hours (P.14/2020: 24 h) */
+  readonly ispuWindowsH: Readonly<Record<IspuPollutant, number>>;
   /** the ISPU category rank (0 Baik .. 4 Berbahaya) from which an air-quality alert is raised */
   readonly airAlertMinRank: number;
   /** first retry of a failed webhook delivery; doubles per attempt up to the max */
@@ -125,6 +128,20 @@ const speeds: Parser<Readonly<Record<VehicleType, number>>> = (raw, variable) =>
   return Object.freeze(out) as Record<VehicleType, number>;
 };
 
+const DEFAULT_ISPU_WINDOWS_H: Readonly<Record<IspuPollutant, number>> = Object.freeze(Object.fromEntries(ISPU_POLLUTANTS.map((p) => [p, 24])) as Record<IspuPollutant, number>);
+/** `pm25=24,o3=8`: the pollutants named override the 24 h default */
+const windows: Parser<Readonly<Record<IspuPollutant, number>>> = (raw, variable) => {
+  const out: Record<string, number> = { ...DEFAULT_ISPU_WINDOWS_H };
+  for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [name, value] = part.split('=').map((x) => x.trim());
+    const n = Number(value);
+    if (!name || !(ISPU_POLLUTANTS as readonly string[]).includes(name)) throw new ConfigError(variable, `unknown pollutant "${name}"; expected pollutant=hours pairs for ${ISPU_POLLUTANTS.join(', ')}`);
+    if (!(n >= 1 && n <= 168)) throw new ConfigError(variable, `window of ${name} must be 1-168 hours, got "${value}"`);
+    out[name] = n;
+  }
+  return Object.freeze(out) as Record<IspuPollutant, number>;
+};
+
 interface Spec<T> {
   variable: string;
   parse: Parser<T>;
@@ -156,6 +173,7 @@ const SPECS: { [K in keyof Config]: Spec<Config[K]> } = {
   sensorExpectedIntervalS: spec('PANTAU_SENSOR_EXPECTED_INTERVAL_S', positiveInt(1, 86_400), 60),
   sensorStuckReadings: spec('PANTAU_SENSOR_STUCK_READINGS', positiveInt(0, 100_000), 30),
   sensorStuckSpanS: spec('PANTAU_SENSOR_STUCK_SPAN_S', positiveInt(0, 30 * 86_400), 3 * 3600),
+  ispuWindowsH: spec('PANTAU_ISPU_WINDOWS_H', windows, DEFAULT_ISPU_WINDOWS_H),
   airAlertMinRank: spec('PANTAU_AIR_ALERT_MIN_RANK', positiveInt(1, 4), 2),
   webhookRetryBaseMs: spec('PANTAU_WEBHOOK_RETRY_BASE_MS', positiveInt(10, 3_600_000), 1000),
   webhookRetryMaxMs: spec('PANTAU_WEBHOOK_RETRY_MAX_MS', positiveInt(10, 86_400_000), 10 * 60_000),

@@ -165,11 +165,12 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
     await alerts.load();
     cleanups.unshift(() => alerts.flush().finally(() => alerts.stop()));
     warnings = new Warnings(db, registry, sensors, alerts, {
-      expectedIntervalS: config.sensorExpectedIntervalS, stuckReadings: config.sensorStuckReadings, stuckSpanS: config.sensorStuckSpanS, airAlertMinRank: config.airAlertMinRank,
+      expectedIntervalS: config.sensorExpectedIntervalS, stuckReadings: config.sensorStuckReadings, stuckSpanS: config.sensorStuckSpanS, airAlertMinRank: config.airAlertMinRank, ispuWindowsH: config.ispuWindowsH,
     }, log);
     const startedAt = Date.now();
     await warnings.load(startedAt);
-    warnings.seedAir(await recentAirMinutes(db, ISPU_POLLUTANTS, startedAt - 86_400_000), startedAt);
+    const longestWindowMs = Math.max(...Object.values(config.ispuWindowsH)) * 3_600_000;
+    warnings.seedAir(await recentAirMinutes(db, ISPU_POLLUTANTS, startedAt - longestWindowMs), startedAt);
     warnings.start(5000);
     cleanups.unshift(() => warnings.stop());
 

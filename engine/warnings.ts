@@ -39,6 +39,8 @@ export interface WarningOptions {
   stuckReadings: number;
   stuckSpanS: number;
   airAlertMinRank: number;
+  /** ISPU averaging window per pollutant, hours */
+  ispuWindowsH: Readonly<Record<IspuPollutant, number>>;
 }
 
 interface BundledGauge {
@@ -257,7 +259,7 @@ export class Warnings {
       const w = s.watches.get(r.metric);
       if (w) this.apply(s, w, w.evaluator.reading(r.value, r.ts), nowMs);
       if ((ISPU_POLLUTANTS as readonly string[]).includes(r.metric)) {
-        s.air ??= new AirWindow();
+        s.air ??= this.newAirWindow();
         s.air.add(r.metric as IspuPollutant, r.value, r.ts);
         air = true;
       }
@@ -313,7 +315,8 @@ export class Warnings {
         dominant: st?.dominant ?? null,
         values: roundAll(day),
         per_pollutant: st?.per ?? {},
-        averaging: 'rolling 24 h mean per pollutant (P.14/2020)',
+        averaging_h: { ...this.opts.ispuWindowsH },
+        averaging: 'rolling mean per pollutant over averaging_h (P.14/2020: 24 h)',
         hourly: {
           label: 'hourly mean, indicative only: ISPU is defined on the 24 h means',
           ispu: hourly?.ispu ?? null,
@@ -333,7 +336,7 @@ export class Warnings {
     for (const r of rows) {
       const s = this.sensors.get(r.id);
       if (!s || !(ISPU_POLLUTANTS as readonly string[]).includes(r.metric) || !(r.value >= 0)) continue;
-      s.air ??= new AirWindow();
+      s.air ??= this.newAirWindow();
       s.air.add(r.metric as IspuPollutant, r.value, r.ts);
       touched.add(s);
     }
@@ -341,6 +344,12 @@ export class Warnings {
   }
 
   // --- internals ---
+
+  private newAirWindow(): AirWindow {
+    const ms: Partial<Record<IspuPollutant, number>> = {};
+    for (const p of ISPU_POLLUTANTS) ms[p] = this.opts.ispuWindowsH[p] * 3_600_000;
+    return new AirWindow(ms);
+  }
 
   private watch(d: Device, nowMs: number): void {
     const existing = this.sensors.get(d.id);

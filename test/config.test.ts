@@ -18,9 +18,18 @@ describe('config', () => {
     [{ REDIS_URL: 'http://x' }, 'REDIS_URL'],
     [{ PANTAU_ALLOW_ANONYMOUS: 'maybe' }, 'PANTAU_ALLOW_ANONYMOUS'],
     [{ PANTAU_MAX_PACKET_BYTES: '12' }, 'PANTAU_MAX_PACKET_BYTES'],
+    [{ PANTAU_ISPU_WINDOWS_H: 'pm1=24' }, 'PANTAU_ISPU_WINDOWS_H'],
+    [{ PANTAU_ISPU_WINDOWS_H: 'o3=0' }, 'PANTAU_ISPU_WINDOWS_H'],
+    [{ PANTAU_AIR_ALERT_MIN_RANK: '9' }, 'PANTAU_AIR_ALERT_MIN_RANK'],
+    [{ PANTAU_WEBHOOK_RETRY_BASE_MS: 'soon' }, 'PANTAU_WEBHOOK_RETRY_BASE_MS'],
   ])('names the variable of a wrong value: %j', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}:`));
+  });
+
+  it('reads ISPU averaging windows per pollutant, 24 h unless named', () => {
+    const c = loadConfig({ PANTAU_ISPU_WINDOWS_H: 'o3=8, co=8' });
+    expect(c.ispuWindowsH).toEqual({ pm10: 24, pm25: 24, so2: 24, co: 8, o3: 8, no2: 24, hc: 24 });
   });
 
   it('reads values and lets flags override the environment', () => {
