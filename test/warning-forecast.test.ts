@@ -55,11 +55,12 @@ const CASES: Case[] = [
     ],
   },
   {
-    name: 'a change between levels updates level and arrival from the new time',
+    name: 'a higher level replaces the forecast from the new time; a lower one keeps the crest already on its way',
     steps: [
       ['katulampa', 'SIAGA_3', 0, 'depok<-katulampa SIAGA_3 @3h, manggarai<-katulampa SIAGA_3 @9h'],
       ['katulampa', 'SIAGA_1', 1, 'depok<-katulampa SIAGA_1 @4h, manggarai<-katulampa SIAGA_1 @10h'],
-      ['katulampa', 'SIAGA_2', 2, 'depok<-katulampa SIAGA_2 @5h, manggarai<-katulampa SIAGA_2 @11h'],
+      ['katulampa', 'SIAGA_2', 2, ''],
+      ['katulampa', 'NORMAL', 3, 'depok withdrawn, manggarai withdrawn'],
     ],
   },
   {
@@ -82,7 +83,8 @@ const CASES: Case[] = [
       ['katulampa', 'SIAGA_1', 0, 'depok<-katulampa SIAGA_1 @3h, manggarai<-katulampa SIAGA_1 @9h'],
       ['depok', 'SIAGA_2', 3, 'depok arrived'], // Depok's SIAGA_2 @9h loses to Katulampa's SIAGA_1 @9h
       ['depok', 'NORMAL', 6, ''], // Depok's source leaves Manggarai; Katulampa's still leads
-      ['katulampa', 'SIAGA_2', 7, 'depok<-katulampa SIAGA_2 @10h, manggarai<-katulampa SIAGA_2 @16h'],
+      // Depok's forecast was consumed by the arrival: a new one from 7 h; Manggarai keeps the SIAGA_1 crest
+      ['katulampa', 'SIAGA_2', 7, 'depok<-katulampa SIAGA_2 @10h'],
     ],
   },
   {
@@ -102,8 +104,8 @@ const CASES: Case[] = [
       ['pesanggrahan', 'SIAGA_3', 0, 'cengkareng-drain<-pesanggrahan SIAGA_3 @4.5h'],
       ['angke-hulu', 'SIAGA_3', 1, ''], // same level, arrives later (5 h)
       ['angke-hulu', 'SIAGA_2', 1.5, 'cengkareng-drain<-angke-hulu SIAGA_2 @5.5h'], // higher level wins
-      ['angke-hulu', 'SIAGA_3', 2, 'cengkareng-drain<-pesanggrahan SIAGA_3 @4.5h'], // tie: earlier arrival
-      ['angke-hulu', 'NORMAL', 3, ''],
+      ['angke-hulu', 'SIAGA_3', 2, ''], // receding upstream: its SIAGA_2 crest is still on its way
+      ['angke-hulu', 'NORMAL', 3, 'cengkareng-drain<-pesanggrahan SIAGA_3 @4.5h'], // withdrawn: back to the other source
       ['pesanggrahan', 'NORMAL', 4, 'cengkareng-drain withdrawn'],
     ],
   },

@@ -122,6 +122,10 @@ export class ForecastBook {
         // A target observed above NORMAL gets no forecast; gauges past it still do (they are in our reach).
         if (this.isAbove(target)) continue;
         if (!fromSources) this.sources.set(target, (fromSources = new Map()));
+        // A crest already on its way keeps coming: while the upstream gauge stays above NORMAL, a
+        // lower level there keeps the forecast of its peak (level and arrival); a higher one replaces it.
+        const previous = fromSources.get(gaugeId);
+        if (previous && this.levelRank(previous.upstreamLevel) >= this.levelRank(status)) continue;
         fromSources.set(gaugeId, { target, upstreamId: gaugeId, upstreamLevel: status, raisedTs: ts, expectedAtTs: ts + travelS * 1000, travelS });
       } else {
         if (!fromSources?.delete(gaugeId)) continue;
