@@ -51,6 +51,22 @@ const fromRow = (r: SubscriberRow): Subscriber => ({
   createdAt: r.createdAt,
 });
 
+/** A new subscriber's row: a fresh id, its area checked (AreaError), a webhook secret when it has a webhook. */
+function toRow(input: NewSubscriber, tokenHash: string): Omit<SubscriberRow, 'createdAt'> {
+  const area = areaFromGeoJSON(input.area, input.radiusM ?? undefined);
+  return {
+    id: `sub-${crypto.randomBytes(9).toString('base64url')}`,
+    name: input.name,
+    area: input.area as Record<string, unknown>,
+    radiusM: area.kind === 'circle' ? area.radiusM : null,
+    kinds: input.kinds ?? [...DEFAULT_SUBSCRIBER_KINDS],
+    minLevel: input.minLevel ?? null,
+    webhookUrl: input.webhookUrl ?? null,
+    webhookSecret: input.webhookUrl ? crypto.randomBytes(24).toString('base64url') : null,
+    tokenHash,
+  };
+}
+
 export class Subscribers {
   readonly index = new AreaIndex<Subscriber>();
   private readonly byId = new Map<string, Subscriber>();
@@ -86,53 +102,28 @@ export class Subscribers {
 
   /** Validated by the API; throws AreaError for a bad area. Returns the credentials, shown once. */
   async create(input: NewSubscriber): Promise<{ subscriber: Subscriber; token: string; topic: string }> {
-    const area = areaFromGeoJSON(input.area, input.radiusM ?? undefined);
-    const id = `sub-${crypto.randomBytes(9).toString('base64url')}`;
     const token = newToken('ps');
-    const row = await insertSubscriber(this.db, {
-      id,
-      name: input.name,
-      area: input.area as Record<string, unknown>,
-      radiusM: area.kind === 'circle' ? area.radiusM : null,
-      kinds: input.kinds ?? [...DEFAULT_SUBSCRIBER_KINDS],
-      minLevel: input.minLevel ?? null,
-      webhookUrl: input.webhookUrl ?? null,
-      webhookSecret: input.webhookUrl ? crypto.randomBytes(24).toString('base64url') : null,
-      tokenHash: await hashToken(token),
-    });
-    const s = fromRow(row);
-    this.index.set(id, s.area, s);
-    this.byId.set(id, s);
-    this.registry.addSubscriber(id, row.tokenHash);
-    return { subscriber: s, token, topic: subscriberTopic(id) };
+    const row = await insertSubscriber(this.db, toRow(input, await hashToken(token)));
+    const s = this.add(row);
+    return { subscriber: s, token, topic: subscriberTopic(s.id) };
   }
 
-  /** Many at once, for benchmarks and imports; they share one token hash (returned token). */
+  /** Many at once, for benchmarks and imports; they share one token (returned). */
   async createMany(inputs: readonly NewSubscriber[]): Promise<{ ids: string[]; token: string }> {
     const token = newToken('ps');
     const tokenHash = await hashToken(token);
-    const rows: Array<Omit<SubscriberRow, 'createdAt'>> = inputs.map((input) => {
-      const area = areaFromGeoJSON(input.area, input.radiusM ?? undefined);
-      return {
-        id: `sub-${crypto.randomBytes(9).toString('base64url')}`,
-        name: input.name,
-        area: input.area as Record<string, unknown>,
-        radiusM: area.kind === 'circle' ? area.radiusM : null,
-        kinds: input.kinds ?? [...DEFAULT_SUBSCRIBER_KINDS],
-        minLevel: input.minLevel ?? null,
-        webhookUrl: input.webhookUrl ?? null,
-        webhookSecret: input.webhookUrl ? crypto.randomBytes(24).toString('base64url') : null,
-        tokenHash,
-      };
-    });
+    const rows = inputs.map((input) => toRow(input, tokenHash));
     await insertSubscribers(this.db, rows);
-    for (const r of rows) {
-      const s = fromRow({ ...r, createdAt: Date.now() });
-      this.index.set(s.id, s.area, s);
-      this.byId.set(s.id, s);
-      this.registry.addSubscriber(s.id, tokenHash);
-    }
+    for (const r of rows) this.add({ ...r, createdAt: Date.now() });
     return { ids: rows.map((r) => r.id), token };
+  }
+
+  private add(row: SubscriberRow): Subscriber {
+    const s = fromRow(row);
+    this.index.set(s.id, s.area, s);
+    this.byId.set(s.id, s);
+    this.registry.addSubscriber(s.id, row.tokenHash);
+    return s;
   }
 
   async remove(id: string): Promise<boolean> {

@@ -186,7 +186,7 @@ export class Warnings {
     const s = this.sensors.get(id);
     if (!s) throw new ThresholdsError('id', `no sensor ${id}`);
     const normal = normalise(body, this.opts);
-    const config = toGaugeConfig(normal, this.opts);
+    const config = toGaugeConfig(normal);
     try {
       validateGaugeConfig(config);
     } catch (err) {
@@ -365,12 +365,12 @@ export class Warnings {
     for (const [metric, raw] of bodies) {
       if (s.watches.has(metric)) continue;
       const body = normalise(raw, this.opts);
-      const evaluator = new GaugeEvaluator(toGaugeConfig(body, this.opts), nowMs, this.restoreOf(d.id, metric));
+      const evaluator = new GaugeEvaluator(toGaugeConfig(body), nowMs, this.restoreOf(d.id, metric));
       const w = { metric, body, evaluator };
       s.watches.set(metric, w);
       // Re-judge the last stored value: a condition that held when the engine stopped (or that
       // was never committed before a crash) is raised now, never forgotten.
-      if (evaluator.lastValue !== null) this.apply(s, w, evaluator.configure(toGaugeConfig(body, this.opts), nowMs), nowMs);
+      if (evaluator.lastValue !== null) this.apply(s, w, evaluator.configure(toGaugeConfig(body), nowMs), nowMs);
     }
     for (const a of this.alerts.active()) if (a.sourceId === d.id && a.kind === 'sensor_offline') s.offline = true;
   }
@@ -541,14 +541,15 @@ function normalise(b: ThresholdsBody, o: WarningOptions): ThresholdsBody {
   };
 }
 
-function toGaugeConfig(b: ThresholdsBody, o: WarningOptions): GaugeConfig {
+/** From a normalised body (every default filled in). */
+function toGaugeConfig(b: ThresholdsBody): GaugeConfig {
   return {
     levels: b.levels,
-    hysteresis: b.hysteresis ?? 0,
-    minDurationS: b.min_duration_s ?? 0,
+    hysteresis: b.hysteresis!,
+    minDurationS: b.min_duration_s!,
     rateOfRisePer10min: b.rate_of_rise_per_10min ?? null,
-    expectedIntervalS: b.expected_interval_s ?? o.expectedIntervalS,
-    stuckReadings: b.stuck_readings ?? o.stuckReadings,
-    stuckSpanS: b.stuck_span_s ?? o.stuckSpanS,
+    expectedIntervalS: b.expected_interval_s!,
+    stuckReadings: b.stuck_readings!,
+    stuckSpanS: b.stuck_span_s!,
   };
 }
