@@ -361,7 +361,10 @@ export class Warnings {
     if (bundled) bodies.set(bundled.metric, bundled);
     for (const [metric, body] of this.stored.get(d.id) ?? []) bodies.set(metric, body);
     const primary = PRIMARY_METRIC[d.type];
-    if (primary && !bodies.has(primary)) bodies.set(primary, { metric: primary, levels: [] });
+    if (primary && !bodies.has(primary)) {
+      // A dry day reads 0 mm for hours: a rain gauge is never called stuck unless configured so.
+      bodies.set(primary, d.type === 'rain' ? { metric: primary, levels: [], stuck_readings: 0, stuck_span_s: 0 } : { metric: primary, levels: [] });
+    }
     for (const [metric, raw] of bodies) {
       if (s.watches.has(metric)) continue;
       const body = normalise(raw, this.opts);

@@ -65,6 +65,9 @@ describe('flood scenario', () => {
     const resolved = (await engine.app.inject({ method: 'GET', url: '/api/v1/alerts?state=resolved&kind=flood_forecast', headers: auth })).json().alerts as Array<{ source_id: string; resolution: string }>;
     expect(resolved.some((a) => a.source_id === 'depok' && a.resolution.startsWith('arrived'))).toBe(true);
     expect(resolved.some((a) => a.source_id === 'manggarai' && a.resolution.startsWith('arrived'))).toBe(true);
+    // a dry rain gauge reads 0 mm for many reports: that is not a stuck sensor
+    const everStuck = (await engine.app.inject({ method: 'GET', url: '/api/v1/alerts?kind=sensor_stuck&source_id=hujan-katulampa', headers: auth })).json().alerts;
+    expect(everStuck).toEqual([]);
     // and all of it was on MQTT, retained per source
     expect(alertsOnMqtt.some((m) => m.topic === 'pantau/v1/alerts/water_level/katulampa' && m.json.level === 'SIAGA_1')).toBe(true);
     expect(alertsOnMqtt.some((m) => m.topic === 'pantau/v1/alerts/flood_forecast/manggarai')).toBe(true);
