@@ -43,8 +43,8 @@ export interface Config {
   readonly webhookRetryBaseMs: number;
   readonly webhookRetryMaxMs: number;
   readonly webhookTimeoutMs: number;
-  /** a webhook delivery still failing after this long is marked failed (and counted) */
-  readonly webhookGiveUpS: number;
+  /** a delivery not confirmed after this long (webhook still failing, MQTT subscriber never back) is marked failed and counted */
+  readonly deliveryGiveUpS: number;
 }
 
 export class ConfigError extends Error {
@@ -178,7 +178,7 @@ const SPECS: { [K in keyof Config]: Spec<Config[K]> } = {
   webhookRetryBaseMs: spec('PANTAU_WEBHOOK_RETRY_BASE_MS', positiveInt(10, 3_600_000), 1000),
   webhookRetryMaxMs: spec('PANTAU_WEBHOOK_RETRY_MAX_MS', positiveInt(10, 86_400_000), 10 * 60_000),
   webhookTimeoutMs: spec('PANTAU_WEBHOOK_TIMEOUT_MS', positiveInt(100, 120_000), 5000),
-  webhookGiveUpS: spec('PANTAU_WEBHOOK_GIVE_UP_S', positiveInt(60, 365 * 86_400), 7 * 86_400),
+  deliveryGiveUpS: spec('PANTAU_DELIVERY_GIVE_UP_S', positiveInt(1, 365 * 86_400), 7 * 86_400),
 };
 
 /** `PANTAU_MQTT_PORT` -> `--mqtt-port`, `DATABASE_URL` -> `--database-url`. */

@@ -215,7 +215,7 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
       const s = subscribers.get(id);
       return s?.webhookUrl && s.webhookSecret ? { url: s.webhookUrl, secret: s.webhookSecret } : null;
     }, principalOf, {
-      retryBaseMs: config.webhookRetryBaseMs, retryMaxMs: config.webhookRetryMaxMs, timeoutMs: config.webhookTimeoutMs, giveUpS: config.webhookGiveUpS,
+      retryBaseMs: config.webhookRetryBaseMs, retryMaxMs: config.webhookRetryMaxMs, timeoutMs: config.webhookTimeoutMs, giveUpS: config.deliveryGiveUpS,
     }, log, metrics);
     const leftPending = await outbox.load();
     if (leftPending) log.info({ deliveries: leftPending }, 'pending alert deliveries picked up');

@@ -52,6 +52,7 @@ export class Outbox {
   private attempts: AttemptRow[] = [];
   private recording: Promise<void> | null = null;
   private stopped = false;
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(
     private readonly db: Db,
@@ -64,6 +65,36 @@ export class Outbox {
   ) {
     aedes.on('ack', this.onAck);
     aedes.on('subscribe', this.onSubscribe);
+    this.sweeper = setInterval(() => this.giveUpMqtt(Date.now()), Math.min(60_000, (opts.giveUpS * 1000) / 2));
+    this.sweeper.unref();
+  }
+
+  /**
+   * MQTT deliveries nobody confirmed within the give-up time (a subscriber that never came back)
+   * are marked failed, so neither memory nor the outbox grows without bound.
+   */
+  giveUpMqtt(nowMs: number): void {
+    const limitMs = this.opts.giveUpS * 1000;
+    const expire = (row: DeliveryRow, why: string) => {
+      this.metrics.deliveries.inc({ channel: 'mqtt', outcome: 'failed' });
+      this.push(
+        { id: row.id, state: 'failed', attempts: row.attempts, nextAttemptAt: nowMs, deliveredAt: null, lastError: why },
+        { deliveryId: row.id, subscriberId: row.subscriberId, ts: nowMs, ok: false, statusCode: null, error: why, durationMs: null },
+      );
+    };
+    for (const [subscriberId, m] of this.waiting) {
+      for (const [id, row] of m) {
+        if (nowMs - row.createdAt <= limitMs) continue;
+        m.delete(id);
+        expire(row, 'given up: the subscriber did not subscribe within PANTAU_DELIVERY_GIVE_UP_S');
+      }
+      if (m.size === 0) this.waiting.delete(subscriberId);
+    }
+    for (const [id, h] of this.handed) {
+      if (nowMs - h.row.createdAt <= limitMs) continue;
+      this.handed.delete(id);
+      expire(h.row, 'given up: the subscriber did not acknowledge within PANTAU_DELIVERY_GIVE_UP_S');
+    }
   }
 
   /** Picks up what a previous run left pending. */
@@ -99,6 +130,7 @@ export class Outbox {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.sweeper);
     this.aedes.off('ack', this.onAck);
     this.aedes.off('subscribe', this.onSubscribe);
     for (const t of this.timers.values()) clearTimeout(t);
@@ -253,7 +285,7 @@ export class Outbox {
     }
     if (now - row.createdAt > this.opts.giveUpS * 1000) {
       this.metrics.deliveries.inc({ channel: 'webhook', outcome: 'failed' });
-      this.log.warn({ subscriber: row.subscriberId, delivery: row.id, attempts, error }, 'webhook delivery given up (PANTAU_WEBHOOK_GIVE_UP_S)');
+      this.log.warn({ subscriber: row.subscriberId, delivery: row.id, attempts, error }, 'webhook delivery given up (PANTAU_DELIVERY_GIVE_UP_S)');
       this.push({ id: row.id, state: 'failed', attempts, nextAttemptAt: now, deliveredAt: null, lastError: error }, attempt);
       return;
     }

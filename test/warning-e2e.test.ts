@@ -307,6 +307,15 @@ describe('subscribers', () => {
     expect((await get(`/api/v1/subscribers/${high.id}/deliveries`)).body.deliveries).toEqual([]);
   });
 
+  it('gives up an MQTT delivery to a subscriber that never comes, after PANTAU_DELIVERY_GIVE_UP_S', async () => {
+    const ghost = await createSubscriber({ name: 'never connects', area: { type: 'Point', coordinates: [106.85, -6.209] }, radius_m: 200, kinds: ['water_level'] });
+    await read('manggarai', { water_level_cm: 960 }, Date.now() + 2000);
+    await waitFor(async () => (await get(`/api/v1/subscribers/${ghost.id}/deliveries`)).body.deliveries.length === 1);
+    engine.outbox.giveUpMqtt(Date.now() + engine.config.deliveryGiveUpS * 1000 + 1000);
+    const d = (await get(`/api/v1/subscribers/${ghost.id}/deliveries`)).body.deliveries;
+    expect(d[0]).toMatchObject({ channel: 'mqtt', state: 'failed', last_error: expect.stringMatching(/did not subscribe/) });
+  });
+
   it('a webhook that fails twice, then succeeds, gets the alert exactly once, signed', async () => {
     const hook = webhookReceiver(2);
     const url = await hook.listen();
