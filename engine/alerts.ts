@@ -1,7 +1,10 @@
 // The alert lifecycle: raised, acknowledged, resolved. One alert per (kind, source) stays open while
 // its condition holds; a new reading that changes nothing writes nothing. Each change, and the
-// deliveries it causes, is committed in one statement before anyone is told (retained state on
-// pantau/v1/alerts/{kind}/{sourceId}, subscribers through the outbox).
+// deliveries it causes, is committed in one statement (the outbox); the retained state on
+// pantau/v1/alerts/{kind}/{sourceId} and webhooks follow the commit. The first MQTT attempt to a
+// subscriber that is connected now goes out while the commit runs (`early`): it is confirmed in
+// the outbox only after the commit, and should the engine stop before the commit, the restart
+// judges the last readings again and raises the alert anew, so it is still never lost.
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../store/db.ts';
 import { commitAlerts, getAlert, openAlerts, type AlertRow, type DeliveryRow } from '../store/alerts.ts';
@@ -73,6 +76,8 @@ export class AlertCenter {
     private readonly committed: (alerts: readonly AlertRow[], deliveries: readonly DeliveryRow[]) => void,
     private readonly log: Logger,
     private readonly metrics: Metrics,
+    /** the deliveries of one change as soon as they exist, before their commit */
+    private readonly early: (deliveries: readonly DeliveryRow[]) => void = () => undefined,
   ) {}
 
   async load(): Promise<void> {
@@ -163,16 +168,20 @@ export class AlertCenter {
     this.pending.changed.push(alert);
     if (event !== 'acknowledged') {
       const payloadBase = alertView(alert);
+      const now = Date.now();
+      const made: DeliveryRow[] = [];
       for (const target of this.recipients(alert, event, severity)) {
         for (const channel of target.channels) {
           const id = randomUUID();
-          this.pending.deliveries.push({
+          made.push({
             id, subscriberId: target.subscriberId, alertId: alert.id, channel, event,
             payload: { ...payloadBase, event, delivery_id: id },
-            state: 'pending', attempts: 0, createdAt: Date.now(), nextAttemptAt: Date.now(), deliveredAt: null, lastError: null,
+            state: 'pending', attempts: 0, createdAt: now, nextAttemptAt: now, deliveredAt: null, lastError: null,
           });
         }
       }
+      for (const d of made) this.pending.deliveries.push(d);
+      if (made.length) this.early(made);
     }
     this.schedule();
   }

@@ -161,6 +161,7 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
       },
       log,
       metrics,
+      (deliveries) => outbox?.prepublish(deliveries),
     );
     await alerts.load();
     cleanups.unshift(() => alerts.flush().finally(() => alerts.stop()));

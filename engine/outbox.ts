@@ -53,6 +53,10 @@ export class Outbox {
   private recording: Promise<void> | null = null;
   private stopped = false;
   private readonly sweeper: NodeJS.Timeout;
+  /** MQTT deliveries sent early (prepublish) whose outbox row is not committed yet */
+  private readonly uncommitted = new Set<string>();
+  /** their confirmations, recorded once the row exists */
+  private readonly held = new Map<string, { update: DeliveryUpdate; attempt: AttemptRow }>();
 
   constructor(
     private readonly db: Db,
@@ -104,12 +108,30 @@ export class Outbox {
     return rows.length;
   }
 
-  /** Deliveries just committed with their alert change. */
+  /** MQTT deliveries of an alert change still being committed: connected subscribers need not wait for it. */
+  prepublish(rows: readonly DeliveryRow[]): void {
+    for (const row of rows) {
+      if (this.stopped || row.channel !== 'mqtt') continue;
+      this.uncommitted.add(row.id);
+      this.handOver(row);
+    }
+  }
+
+  /** Deliveries just committed with their alert change (or left pending by a previous run). */
   accept(rows: readonly DeliveryRow[]): void {
     for (const row of rows) {
       if (this.stopped) return;
-      if (row.channel === 'mqtt') this.handOver(row);
-      else this.scheduleWebhook(row);
+      if (row.channel === 'webhook') {
+        this.scheduleWebhook(row);
+      } else if (this.uncommitted.delete(row.id)) {
+        const held = this.held.get(row.id);
+        if (held) {
+          this.held.delete(row.id);
+          this.push(held.update, held.attempt);
+        }
+      } else {
+        this.handOver(row);
+      }
     }
   }
 
@@ -298,6 +320,10 @@ export class Outbox {
   }
 
   private push(update: DeliveryUpdate, attempt: AttemptRow): void {
+    if (this.uncommitted.has(update.id)) {
+      this.held.set(update.id, { update, attempt });
+      return;
+    }
     this.updates.push(update);
     this.attempts.push(attempt);
     if (!this.recording) setImmediate(() => void this.record());

@@ -95,8 +95,8 @@ interface SensorWatch {
   device: Device;
   /** by metric: thresholds (stored, bundled or health-only) and their evaluator */
   watches: Map<string, Watch>;
-  /** last reading of any metric, or when watching began */
-  lastSeen: number;
+  /** last reading of any metric; null until the first (a sensor not yet installed is not offline) */
+  lastSeen: number | null;
   offline: boolean;
   air: AirWindow | null;
 }
@@ -264,7 +264,7 @@ export class Warnings {
         air = true;
       }
     }
-    if (newest > s.lastSeen) s.lastSeen = newest;
+    if (s.lastSeen === null || newest > s.lastSeen) s.lastSeen = newest;
     if (s.offline) {
       s.offline = false;
       this.alerts.resolve('sensor_offline', s.id, newest, 'reporting again');
@@ -275,7 +275,7 @@ export class Warnings {
   /** Offline detection, on a timer. */
   tick(nowMs: number): void {
     for (const s of this.sensors.values()) {
-      if (s.offline) continue;
+      if (s.offline || s.lastSeen === null) continue;
       const expected = this.expectedIntervalS(s);
       if (nowMs - s.lastSeen > 3 * expected * 1000) {
         s.offline = true;
@@ -353,7 +353,7 @@ export class Warnings {
 
   private watch(d: Device, nowMs: number): void {
     const existing = this.sensors.get(d.id);
-    const s: SensorWatch = existing ?? { id: d.id, device: d, watches: new Map(), lastSeen: this.live.get(d.id)?.lastTs ?? nowMs, offline: false, air: null };
+    const s: SensorWatch = existing ?? { id: d.id, device: d, watches: new Map(), lastSeen: this.live.get(d.id)?.lastTs ?? null, offline: false, air: null };
     s.device = d;
     this.sensors.set(d.id, s);
     const bodies = new Map<string, ThresholdsBody>();

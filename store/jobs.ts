@@ -14,12 +14,14 @@ interface JobRow {
 export interface JobRunner {
   /** runs every job whose schedule interval has passed since its last run here; returns their ids */
   runDue(nowMs?: number): Promise<number[]>;
-  stop(): void;
+  /** no new job starts; resolves when the one running (if any) has finished, so the pool can close */
+  stop(): Promise<void>;
 }
 
 export function startJobRunner(db: Db, checkEveryMs: number, log: Logger): JobRunner {
   const lastRunMs = new Map<number, number>();
   let running: Promise<number[]> | null = null;
+  let stopped = false;
 
   async function runDueOnce(nowMs: number): Promise<number[]> {
     const jobs = await db.query<JobRow>(
@@ -28,6 +30,7 @@ export function startJobRunner(db: Db, checkEveryMs: number, log: Logger): JobRu
     );
     const ran: number[] = [];
     for (const job of jobs) {
+      if (stopped) break;
       const last = lastRunMs.get(job.job_id);
       if (last !== undefined && nowMs - last < job.schedule_ms) continue;
       const t0 = Date.now();
@@ -53,5 +56,12 @@ export function startJobRunner(db: Db, checkEveryMs: number, log: Logger): JobRu
     runDue().catch((err) => log.warn({ err: (err as Error).message }, 'TimescaleDB job check failed'));
   }, checkEveryMs);
   timer.unref();
-  return { runDue, stop: () => clearInterval(timer) };
+  return {
+    runDue,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running?.catch(() => undefined);
+    },
+  };
 }

@@ -268,6 +268,8 @@ describe('subscribers', () => {
     expect(badKind.statusCode).toBe(400);
   });
 
+  let school: { id: string; got: Array<Record<string, unknown>> } | undefined;
+
   it('delivers over MQTT to a subscriber that was offline, when it reconnects (persistent session)', async () => {
     const sub = await createSubscriber({ name: 'SDN Manggarai 01', area: { type: 'Point', coordinates: [106.85, -6.21] }, radius_m: 500, kinds: ['water_level'] });
     // no subscription may be refused or reach beyond its own topic
@@ -295,14 +297,22 @@ describe('subscribers', () => {
     });
     expect(deliveries[0]).toMatchObject({ channel: 'mqtt', alert_id: alert.id, state: 'delivered', attempts: 1 });
     expect(deliveries[0].attempt_log).toHaveLength(1);
+    school = { id: sub.id, got };
   });
 
   it('a subscriber whose area is far away, or that asked for a higher level, hears nothing', async () => {
     const far = await createSubscriber({ name: 'far', area: { type: 'Point', coordinates: [107.5, -7.0] }, radius_m: 1000, kinds: ['water_level'] });
     const high = await createSubscriber({ name: 'high', area: { type: 'Point', coordinates: [106.85, -6.21] }, radius_m: 1000, kinds: ['water_level'], min_level: 'SIAGA_1' });
     await read('manggarai', { water_level_cm: 860 }, Date.now() + 1000);
-    await waitFor(async () => (await activeAlerts('water_level')).find((a) => a.source_id === 'manggarai' && a.level === 'SIAGA_2'));
+    const escalated = await waitFor(async () => (await activeAlerts('water_level')).find((a) => a.source_id === 'manggarai' && a.level === 'SIAGA_2'));
     await engine.alerts.flush();
+    // a connected subscriber gets it at once, and the outbox records its PUBACK once the row is committed
+    await waitFor(() => school!.got.find((m) => m.id === escalated.id && m.event === 'escalated'));
+    const recorded = await waitFor(async () => {
+      const d = (await get(`/api/v1/subscribers/${school!.id}/deliveries`)).body.deliveries as Array<{ event: string; state: string }>;
+      return d.find((x) => x.event === 'escalated' && x.state === 'delivered');
+    });
+    expect(recorded).toMatchObject({ channel: 'mqtt', attempts: 1 });
     expect((await get(`/api/v1/subscribers/${far.id}/deliveries`)).body.deliveries).toEqual([]);
     expect((await get(`/api/v1/subscribers/${high.id}/deliveries`)).body.deliveries).toEqual([]);
   });
