@@ -1,6 +1,8 @@
 # Pantau engine image. TypeScript runs through tsx, so the image is the source plus production deps.
 FROM node:20-bookworm-slim
 WORKDIR /app
+# ffmpeg for the CCTV relay (cctv/), from Debian; FFMPEG_PATH defaults to /usr/bin/ffmpeg
+RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
@@ -12,6 +14,7 @@ COPY geo ./geo
 COPY api ./api
 COPY engine ./engine
 COPY warning ./warning
+COPY cctv ./cctv
 COPY simulators ./simulators
 COPY domain ./domain
 COPY web ./web

@@ -6,6 +6,8 @@ import { parseTime } from './params.ts';
 import { alertView } from '../engine/alerts.ts';
 import { getAlert, listAlerts } from '../store/alerts.ts';
 import { VEHICLE_STATUSES, VEHICLE_TYPES } from '../ingest/model.ts';
+import type { AlertRow } from '../store/alerts.ts';
+import { attachedCamerasSchema, camerasNear } from './cameras.ts';
 
 const alertSchema = {
   type: 'object',
@@ -15,12 +17,20 @@ const alertSchema = {
     value: { type: ['number', 'null'] }, unit: { type: ['string', 'null'] }, since: { type: 'string' }, state: { type: 'string', enum: ['active', 'resolved'] },
     message: { type: 'string' }, updated_at: { type: 'string' }, acknowledged_at: { type: ['string', 'null'] }, acknowledged_by: { type: ['string', 'null'] },
     resolved_at: { type: ['string', 'null'] },
+    cameras: attachedCamerasSchema,
   },
 } as const;
 
 export const alertsRoutes =
   (deps: ApiDeps): FastifyPluginAsync =>
   async (app) => {
+    // The cameras nearest to the alert's source (its live or registered location), added to the view here: stored rows stay as they are.
+    const view = (a: AlertRow) => {
+      const live = deps.sensors.get(a.sourceId);
+      const d = deps.registry.get(a.sourceId);
+      return { ...alertView(a), cameras: camerasNear(deps, live?.lat ?? d?.lat ?? null, live?.lon ?? d?.lon ?? null) };
+    };
+
     app.get<{ Querystring: { state?: 'active' | 'resolved'; kind?: string; source_id?: string; from?: string; to?: string; limit: number } }>('/alerts', {
       config: { role: 'viewer' },
       schema: {
@@ -44,14 +54,14 @@ export const alertsRoutes =
         // from memory: what the engine is acting on now, including changes still being committed
         const list = deps.alerts.active().filter((a) => (!q.kind || a.kind === q.kind) && (!q.source_id || a.sourceId === q.source_id));
         list.sort((a, b) => b.raisedAt - a.raisedAt);
-        return { alerts: list.slice(0, q.limit).map(alertView) };
+        return { alerts: list.slice(0, q.limit).map(view) };
       }
       await deps.alerts.flush();
       const to = parseTime(q.to, 'to', Date.now());
       const from = parseTime(q.from, 'from', to - 7 * 86_400_000);
       if (from > to) throw new ApiError('BAD_QUERY', 'from must not be after to', { field: 'from' });
       const rows = await listAlerts(deps.db, { state: q.state ?? null, kind: q.kind ?? null, sourceId: q.source_id ?? null, from, to, limit: q.limit });
-      return { alerts: rows.map(alertView) };
+      return { alerts: rows.map(view) };
     });
 
     app.get<{ Params: { id: string } }>('/alerts/:id', {
@@ -61,7 +71,7 @@ export const alertsRoutes =
       const open = deps.alerts.active().find((a) => a.id === req.params.id);
       const a = open ?? (await deps.alerts.flush().then(() => getAlert(deps.db, req.params.id)));
       if (!a) throw new ApiError('ALERT_NOT_FOUND', `no alert ${req.params.id}`);
-      return alertView(a);
+      return view(a);
     });
 
     app.post<{ Params: { id: string } }>('/alerts/:id/ack', {
@@ -70,7 +80,7 @@ export const alertsRoutes =
     }, async (req) => {
       const a = await deps.alerts.ack(req.params.id, req.operator?.id ?? 'unknown', Date.now());
       if (!a) throw new ApiError('ALERT_NOT_FOUND', `no alert ${req.params.id}`);
-      return alertView(a);
+      return view(a);
     });
 
     app.get<{ Params: { id: string }; Querystring: { type?: string; status?: string; radius_m: number; k: number } }>('/alerts/:id/nearby-vehicles', {

@@ -14,6 +14,9 @@ import { geofencesRoutes } from './geofences.ts';
 import { indexRoutes } from './index-page.ts';
 import { alertsRoutes } from './alerts.ts';
 import { subscribersRoutes } from './subscribers.ts';
+import { camerasRoutes } from './cameras.ts';
+import { webRoutes } from './web.ts';
+import { redactAccessToken, streamRoutes } from './stream.ts';
 
 const RANK: Record<Role, number> = { viewer: 1, dispatcher: 2, admin: 3 };
 
@@ -21,6 +24,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** the least role a route needs; routes without it are public */
     role?: Role;
+    /** the token may also come as ?access_token= (EventSource cannot send headers) */
+    tokenInQuery?: boolean;
   }
   interface FastifyRequest {
     operator?: { id: string; role: Role };
@@ -48,8 +53,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     const need = req.routeOptions.config?.role;
     if (!need) return;
     const header = req.headers.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : '';
-    if (!token) throw new ApiError('UNAUTHORIZED', 'send Authorization: Bearer <token>');
+    const fromQuery = req.routeOptions.config?.tokenInQuery ? (req.query as { access_token?: unknown }).access_token : undefined;
+    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : typeof fromQuery === 'string' ? fromQuery.trim() : '';
+    if (!token) throw new ApiError('UNAUTHORIZED', `send Authorization: Bearer <token>${req.routeOptions.config?.tokenInQuery ? ' or ?access_token=<token>' : ''}`);
     const op = await deps.registry.authenticateOperator(token);
     if (!op) throw new ApiError('UNAUTHORIZED', 'unknown or revoked token');
     if (RANK[op.role] < RANK[need]) throw new ApiError('FORBIDDEN', `this needs the ${need} role; the token has ${op.role}`);
@@ -72,7 +78,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.code(err.statusCode).send({ error: err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'VALIDATION_FAILED' : 'BAD_QUERY', message: err.message });
     }
-    deps.log.error({ url: req.url, err: err.stack ?? err.message }, 'API request failed');
+    deps.log.error({ url: redactAccessToken(req.url), err: err.stack ?? err.message }, 'API request failed');
     return reply.code(500).send({ error: 'INTERNAL', message: 'internal error; see the engine log' });
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
@@ -84,7 +90,10 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(geofencesRoutes(deps), { prefix: '/api/v1' });
   await app.register(alertsRoutes(deps), { prefix: '/api/v1' });
   await app.register(subscribersRoutes(deps), { prefix: '/api/v1' });
+  await app.register(camerasRoutes(deps), { prefix: '/api/v1' });
+  await app.register(streamRoutes(deps), { prefix: '/api/v1' });
   await app.register(operationsRoutes(deps));
   await app.register(indexRoutes(deps));
+  await app.register(webRoutes(deps));
   return app;
 }

@@ -12,6 +12,9 @@ import type { Warnings } from '../engine/warnings.ts';
 import type { Subscribers } from '../engine/subscribers.ts';
 import type { Outbox } from '../engine/outbox.ts';
 import type { Device } from '../engine/registry.ts';
+import type { Cameras } from '../cctv/cameras.ts';
+import type { CameraStreams } from '../cctv/relay.ts';
+import type { Feed } from '../engine/feed.ts';
 
 /** What the API plugins reach: the engine's live state and stores, nothing of MQTT. */
 export interface ApiDeps {
@@ -26,6 +29,11 @@ export interface ApiDeps {
   warnings: Warnings;
   subscribers: Subscribers;
   outbox: Outbox;
+  /** CCTV: the camera registry and the relay of its streams */
+  cameras: Cameras;
+  cameraStreams: CameraStreams;
+  /** the live stream's events (GET /api/v1/stream) */
+  feed: Feed;
   db: Db;
   metrics: Metrics;
   log: Logger;

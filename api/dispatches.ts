@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ApiDeps } from './deps.ts';
 import { ApiError, errorSchema } from './errors.ts';
 import { iso } from './params.ts';
+import { attachedCamerasSchema, camerasNear } from './cameras.ts';
 import { VEHICLE_TYPES, type VehicleType } from '../ingest/model.ts';
 import { DISPATCH_STATES, type DispatchState } from '../store/dispatches.ts';
 import { DispatchNotFoundError, InvalidTransitionError, type Dispatch } from '../engine/dispatcher.ts';
@@ -27,8 +28,21 @@ const dispatchSchema = {
     updated_at: { type: 'string' },
     closed_at: { type: ['string', 'null'] },
     history: { type: 'array', items: { type: 'object', properties: { state: { type: 'string' }, ts: { type: 'string' }, by: { type: ['string', 'null'] } } } },
+    cameras: attachedCamerasSchema,
   },
 } as const;
+
+/** The JSON a dispatch is shown as, in the API and on the live stream. */
+export function dispatchView(d: Dispatch, vehicles: ApiDeps['vehicles'], registry: ApiDeps['registry']) {
+  const v = vehicles.get(d.vehicleId);
+  const device = registry.get(d.vehicleId);
+  return {
+    id: d.id, type: d.type, lat: d.lat, lon: d.lon, note: d.note, state: d.state,
+    vehicle: { id: d.vehicleId, type: device?.type ?? d.type, status: v?.status ?? device?.status ?? 'unknown', lat: v?.lat ?? null, lon: v?.lon ?? null },
+    distance_m: d.distanceM, eta_s: d.etaS, created_by: d.createdBy,
+    created_at: iso(d.createdAt), updated_at: iso(d.updatedAt), closed_at: iso(d.closedAt), history: d.history,
+  };
+}
 
 interface CreateBody {
   lat: number;
@@ -43,16 +57,7 @@ interface CreateBody {
 export const dispatchesRoutes =
   (deps: ApiDeps): FastifyPluginAsync =>
   async (app) => {
-    const present = (d: Dispatch) => {
-      const v = deps.vehicles.get(d.vehicleId);
-      const device = deps.registry.get(d.vehicleId);
-      return {
-        id: d.id, type: d.type, lat: d.lat, lon: d.lon, note: d.note, state: d.state,
-        vehicle: { id: d.vehicleId, type: device?.type ?? d.type, status: v?.status ?? device?.status ?? 'unknown', lat: v?.lat ?? null, lon: v?.lon ?? null },
-        distance_m: d.distanceM, eta_s: d.etaS, created_by: d.createdBy,
-        created_at: iso(d.createdAt), updated_at: iso(d.updatedAt), closed_at: iso(d.closedAt), history: d.history,
-      };
-    };
+    const present = (d: Dispatch) => ({ ...dispatchView(d, deps.vehicles, deps.registry), cameras: camerasNear(deps, d.lat, d.lon) });
 
     app.post<{ Body: CreateBody }>('/dispatches', {
       config: { role: 'dispatcher' },

@@ -45,6 +45,33 @@ export interface Config {
   readonly webhookTimeoutMs: number;
   /** a delivery not confirmed after this long (webhook still failing, MQTT subscriber never back) is marked failed and counted */
   readonly deliveryGiveUpS: number;
+  /** GET /api/v1/stream: most events per second per vehicle; moves in between are coalesced into the latest state */
+  readonly streamVehicleHz: number;
+  /** the stream's resume window (Last-Event-ID): events kept, by count and by age */
+  readonly streamBufferEvents: number;
+  readonly streamBufferAgeS: number;
+  /** a stream client with more than this unsent is closed (and counted) */
+  readonly streamMaxBufferedBytes: number;
+  /** comment lines this often keep proxies from closing an idle stream */
+  readonly streamHeartbeatS: number;
+  /** CCTV: the nearest cameras shown with a dispatch or an alert, within this radius (0 = none) */
+  readonly cameraAttachCount: number;
+  readonly cameraAttachRadiusM: number;
+  /** cameras relayed at once (one ffmpeg each); a viewer of one more is told STREAM_LIMIT */
+  readonly cameraMaxStreams: number;
+  /** a camera's ffmpeg keeps running this long after its last viewer left */
+  readonly cameraIdleGraceMs: number;
+  /** no video for this long: unreachable at start, restarted later */
+  readonly cameraNoVideoTimeoutMs: number;
+  /** restart of an ffmpeg that ended while viewers remain: first delay, doubling up to the max */
+  readonly cameraRestartBaseMs: number;
+  readonly cameraRestartMaxMs: number;
+  /** consecutive restarts without video before the viewers are told CAMERA_UNREACHABLE */
+  readonly cameraRestartMaxAttempts: number;
+  /** the relayed MPEG-1 video: frame rate (MPEG-1 allows only some) and bitrate */
+  readonly cameraFps: number;
+  readonly cameraVideoKbps: number;
+  readonly ffmpegPath: string;
 }
 
 export class ConfigError extends Error {
@@ -179,6 +206,23 @@ const SPECS: { [K in keyof Config]: Spec<Config[K]> } = {
   webhookRetryMaxMs: spec('PANTAU_WEBHOOK_RETRY_MAX_MS', positiveInt(10, 86_400_000), 10 * 60_000),
   webhookTimeoutMs: spec('PANTAU_WEBHOOK_TIMEOUT_MS', positiveInt(100, 120_000), 5000),
   deliveryGiveUpS: spec('PANTAU_DELIVERY_GIVE_UP_S', positiveInt(1, 365 * 86_400), 7 * 86_400),
+  streamVehicleHz: spec('PANTAU_STREAM_VEHICLE_HZ', decimal(0.01, 100), 1),
+  streamBufferEvents: spec('PANTAU_STREAM_BUFFER_EVENTS', positiveInt(10, 1_000_000), 20_000),
+  streamBufferAgeS: spec('PANTAU_STREAM_BUFFER_AGE_S', positiveInt(1, 86_400), 300),
+  streamMaxBufferedBytes: spec('PANTAU_STREAM_MAX_BUFFERED_BYTES', positiveInt(65_536, 1_073_741_824), 1_048_576),
+  streamHeartbeatS: spec('PANTAU_STREAM_HEARTBEAT_S', positiveInt(1, 3600), 15),
+  cameraAttachCount: spec('PANTAU_CAMERA_ATTACH_COUNT', positiveInt(0, 50), 3),
+  cameraAttachRadiusM: spec('PANTAU_CAMERA_ATTACH_RADIUS_M', positiveInt(1, 100_000), 1000),
+  cameraMaxStreams: spec('PANTAU_CAMERA_MAX_STREAMS', positiveInt(1, 1000), 8),
+  cameraIdleGraceMs: spec('PANTAU_CAMERA_IDLE_GRACE_MS', positiveInt(0, 3_600_000), 15_000),
+  cameraNoVideoTimeoutMs: spec('PANTAU_CAMERA_NO_VIDEO_TIMEOUT_MS', positiveInt(500, 300_000), 10_000),
+  cameraRestartBaseMs: spec('PANTAU_CAMERA_RESTART_BASE_MS', positiveInt(10, 600_000), 1000),
+  cameraRestartMaxMs: spec('PANTAU_CAMERA_RESTART_MAX_MS', positiveInt(10, 3_600_000), 30_000),
+  cameraRestartMaxAttempts: spec('PANTAU_CAMERA_RESTART_MAX_ATTEMPTS', positiveInt(1, 1000), 6),
+  // ISO/IEC 11172-2 frame_rate_code: the whole-number rates MPEG-1 can carry
+  cameraFps: spec('PANTAU_CAMERA_FPS', (raw, variable) => Number(oneOf(['24', '25', '30', '50', '60'] as const)(raw, variable)), 25),
+  cameraVideoKbps: spec('PANTAU_CAMERA_VIDEO_KBPS', positiveInt(64, 50_000), 1000),
+  ffmpegPath: spec('FFMPEG_PATH', text, '/usr/bin/ffmpeg'),
 };
 
 /** `PANTAU_MQTT_PORT` -> `--mqtt-port`, `DATABASE_URL` -> `--database-url`. */

@@ -61,6 +61,8 @@ export class Dispatcher {
     private readonly vehicles: VehicleIndex,
     private readonly eta: EtaModel,
     private readonly log: Logger,
+    /** after each committed change of a dispatch (the live stream) */
+    private readonly changed: (d: Dispatch) => void = () => undefined,
   ) {}
 
   /** Open dispatches from the database; their vehicles' live status is the dispatch's state. */
@@ -117,6 +119,7 @@ export class Dispatcher {
       try {
         const stored = await insertDispatch(this.db, pending);
         this.openByVehicle.set(vehicle.id, stored);
+        this.changed(stored);
         return { dispatch: stored, vehicle: this.vehicles.get(vehicle.id) ?? vehicle };
       } catch (err) {
         this.openByVehicle.delete(vehicle.id);
@@ -142,6 +145,7 @@ export class Dispatcher {
     if (RANK[state] === 3) this.openByVehicle.delete(updated.vehicleId);
     else this.openByVehicle.set(updated.vehicleId, updated);
     this.setLiveStatus(updated.vehicleId, vehicleStatus);
+    this.changed(updated);
     return updated;
   }
 

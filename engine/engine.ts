@@ -33,6 +33,11 @@ import { principalOf } from '../broker/server.ts';
 import { recentAirMinutes } from '../store/live.ts';
 import { ISPU_POLLUTANTS } from '../warning/ispu.ts';
 import type { AlertRow, DeliveryRow } from '../store/alerts.ts';
+import { Cameras } from '../cctv/cameras.ts';
+import { CameraStreams } from '../cctv/relay.ts';
+import { cameraStreamRoute } from '../cctv/stream-route.ts';
+import { Coalescer, Feed, vehicleEvent } from './feed.ts';
+import { dispatchView } from '../api/dispatches.ts';
 
 export const VERSION: string = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -53,12 +58,17 @@ export interface Engine {
   warnings: Warnings;
   subscribers: Subscribers;
   outbox: Outbox;
+  /** the live stream's events (GET /api/v1/stream) */
+  feed: Feed;
   writer: BatchWriter;
   broker: Broker;
   app: FastifyInstance;
   ports: { mqtt: number; http: number };
   /** set only when this start created the admin token (first start without PANTAU_ADMIN_TOKEN) */
   generatedAdminToken: string | null;
+  /** CCTV: the camera registry and the relay of its streams */
+  cameras: Cameras;
+  cameraStreams: CameraStreams;
   close(): Promise<void>;
 }
 
@@ -117,7 +127,23 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
     for (const r of await latestReadings(db)) sensors.record({ deviceId: r.id, metric: r.metric, value: r.value, ts: r.ts, lat: r.lat, lon: r.lon });
     log.info({ vehicles: vehicles.size, devices: registry.list().length }, 'live state restored');
 
-    const dispatcher = new Dispatcher(db, registry, vehicles, { roadFactor: config.etaRoadFactor, speedsKmh: config.typicalSpeedsKmh }, log);
+    // The live stream: vehicles coalesced per vehicle, then every topic numbered in one resumable feed.
+    const feed = new Feed({ maxEvents: config.streamBufferEvents, maxAgeMs: config.streamBufferAgeS * 1000 }, metrics, log);
+    const vehicleFeed = new Coalescer(1000 / config.streamVehicleHz, (id) => {
+      const v = vehicles.get(id);
+      if (v) feed.publish('vehicles', vehicleEvent(v, Date.now()));
+    }, (err) => log.error({ err: (err as Error).stack ?? String(err) }, 'stream: vehicle event failed'));
+    cleanups.unshift(() => vehicleFeed.stop());
+
+    const dispatcher = new Dispatcher(db, registry, vehicles, { roadFactor: config.etaRoadFactor, speedsKmh: config.typicalSpeedsKmh }, log, (d) => {
+      // never throws into the dispatcher: its reservation is committed already
+      try {
+        feed.publish('dispatches', dispatchView(d, vehicles, registry));
+        vehicleFeed.touch(d.vehicleId); // its status followed the dispatch
+      } catch (err) {
+        log.error({ dispatch: d.id, err: (err as Error).stack ?? String(err) }, 'stream: dispatch event failed');
+      }
+    });
     await dispatcher.load();
 
     const writer = new BatchWriter(db, { maxRows: config.batchMaxRows, maxAgeMs: config.batchMaxAgeMs, maxQueueRows: config.writerMaxQueueRows }, metrics, log);
@@ -127,8 +153,9 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
     let broker: Broker;
     const publishFenceEvents = (rows: readonly FenceEventRow[]) => {
       for (const e of rows) {
-        const payload = JSON.stringify({ id: e.id, fence_id: e.fenceId, vehicle_id: e.vehicleId, type: e.type, ts: new Date(e.ts).toISOString(), lat: e.lat, lon: e.lon });
-        broker.aedes.publish({ cmd: 'publish', topic: geofenceEventTopic(e.fenceId), payload: Buffer.from(payload), qos: 1, retain: false, dup: false }, () => undefined);
+        const event = { id: e.id, fence_id: e.fenceId, vehicle_id: e.vehicleId, type: e.type, ts: new Date(e.ts).toISOString(), lat: e.lat, lon: e.lon };
+        broker.aedes.publish({ cmd: 'publish', topic: geofenceEventTopic(e.fenceId), payload: Buffer.from(JSON.stringify(event)), qos: 1, retain: false, dup: false }, () => undefined);
+        feed.publish('events', event);
       }
     };
     const geofences = new Geofences(db, vehicles, writer, publishFenceEvents, log, config.geofenceExitDelayS);
@@ -155,7 +182,10 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
       db,
       recipients,
       (changed, deliveries) => {
-        for (const a of changed) publishAlertState(a);
+        for (const a of changed) {
+          publishAlertState(a);
+          feed.publish('alerts', alertView(a));
+        }
         if (outbox) outbox.accept(deliveries);
         else early.push(...deliveries);
       },
@@ -188,6 +218,7 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
       geofences,
       warnings,
       publishFenceEvents,
+      liveVehicleChanged: (id) => vehicleFeed.touch(id),
     };
 
     const targetOf = (who: Principal, parsed: ParsedTopic) => {
@@ -225,10 +256,18 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
     cleanups.unshift(() => theOutbox.stop());
     if (config.allowAnonymous) log.warn({}, 'PANTAU_ALLOW_ANONYMOUS=1: anonymous MQTT clients may publish for any device; development only');
 
+    const cameras = new Cameras(db);
+    await cameras.load();
+    const cameraStreams = new CameraStreams({
+      ffmpegPath: config.ffmpegPath, maxStreams: config.cameraMaxStreams, idleGraceMs: config.cameraIdleGraceMs, noVideoTimeoutMs: config.cameraNoVideoTimeoutMs,
+      restartBaseMs: config.cameraRestartBaseMs, restartMaxMs: config.cameraRestartMaxMs, restartMaxAttempts: config.cameraRestartMaxAttempts,
+      fps: config.cameraFps, videoKbps: config.cameraVideoKbps,
+    }, log, metrics);
+
     const ports = { mqtt: 0, http: 0 };
     let closing = false;
     const app = await buildApp({
-      config, version: VERSION, registry, vehicles, sensors, db, metrics, log, dispatcher, geofences, alerts, warnings, subscribers, outbox: theOutbox,
+      config, version: VERSION, registry, vehicles, sensors, db, metrics, log, dispatcher, geofences, alerts, warnings, subscribers, outbox: theOutbox, feed, cameras, cameraStreams,
       ports: () => ({ ...ports }),
       brokerReady: () => !broker.aedes.closed && !closing,
       forgetDevice: (id) => {
@@ -243,8 +282,12 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
 
     // MQTT over WebSocket at /mqtt on the HTTP port (CONTRACT.md).
     const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => [...protocols][0] ?? false });
+    // Camera video at /api/v1/cameras/{id}/stream, on the same upgrade event.
+    const cameraRoute = cameraStreamRoute({ registry, cameras, streams: cameraStreams, log });
     app.server.on('upgrade', (req, socket, head) => {
-      if (new URL(req.url ?? '/', 'http://x').pathname !== '/mqtt') {
+      const pathname = new URL(req.url ?? '/', 'http://x').pathname;
+      if (cameraRoute.matches(pathname)) return cameraRoute.handle(req, socket, head);
+      if (pathname !== '/mqtt') {
         socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
         return;
       }
@@ -278,12 +321,17 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
     cleanups.unshift(() => {
       for (const ws of wss.clients) ws.terminate();
     });
+    // Camera viewers are told, and their ffmpeg processes gone, before the HTTP server closes.
+    cleanups.unshift(async () => {
+      await cameraStreams.close();
+      cameraRoute.close();
+    });
     // Clients go first, so nothing new arrives while the writer drains.
     cleanups.unshift(() => broker.close());
 
     let closed: Promise<void> | null = null;
     return {
-      config, log, metrics, db, registry, vehicles, sensors, dispatcher, geofences, alerts, warnings, subscribers, outbox: theOutbox, writer, broker, app, ports, generatedAdminToken,
+      config, log, metrics, db, registry, vehicles, sensors, dispatcher, geofences, alerts, warnings, subscribers, outbox: theOutbox, feed, writer, broker, app, ports, generatedAdminToken, cameras, cameraStreams,
       close() {
         closing = true;
         closed ??= runCleanups(cleanups, log);

@@ -30,6 +30,15 @@ export function createMetrics() {
     deliveries: new client.Counter({ name: 'pantau_deliveries_total', help: 'Subscriber delivery outcomes, by channel and outcome (delivered, retry, failed)', labelNames: ['channel', 'outcome'], registers: [registry] }),
     alertCommitErrors: new client.Counter({ name: 'pantau_alert_commit_errors_total', help: 'Failed commits of alert changes (retried)', registers: [registry] }),
     vehiclesLive: new client.Gauge({ name: 'pantau_vehicles_live', help: 'Vehicles in the live index', registers: [registry] }),
+    cameraStreams: new client.Gauge({ name: 'pantau_camera_streams', help: 'Cameras being relayed (one ffmpeg each, including those in their idle grace)', registers: [registry] }),
+    cameraViewers: new client.Gauge({ name: 'pantau_camera_viewers', help: 'WebSocket viewers of camera streams', registers: [registry] }),
+    cameraStreamErrors: new client.Counter({ name: 'pantau_camera_stream_errors_total', help: 'Camera viewers told of a problem, by code (CAMERA_UNREACHABLE, FFMPEG_MISSING, STREAM_LIMIT, ...)', labelNames: ['code'], registers: [registry] }),
+    cameraRestarts: new client.Counter({ name: 'pantau_camera_ffmpeg_restarts_total', help: 'ffmpeg relays restarted after ending while viewers remained', registers: [registry] }),
+    cameraChunksSkipped: new client.Counter({ name: 'pantau_camera_chunks_skipped_total', help: 'MPEG-TS chunks not sent to a viewer that had fallen behind', registers: [registry] }),
+    streamClients: new client.Gauge({ name: 'pantau_stream_clients', help: 'Connected clients of GET /api/v1/stream', registers: [registry] }),
+    streamEvents: new client.Counter({ name: 'pantau_stream_events_total', help: 'Events published to the live stream, by topic', labelNames: ['topic'], registers: [registry] }),
+    streamDropped: new client.Counter({ name: 'pantau_stream_clients_dropped_total', help: 'Stream clients closed by the engine, by reason (slow: more than PANTAU_STREAM_MAX_BUFFERED_BYTES unsent)', labelNames: ['reason'], registers: [registry] }),
+    streamResumes: new client.Counter({ name: 'pantau_stream_resumes_total', help: 'Stream reconnects with Last-Event-ID, by outcome (resumed, reset)', labelNames: ['outcome'], registers: [registry] }),
   };
   return m;
 }

@@ -43,6 +43,8 @@ export interface IngestDeps {
   /** early warning: judges live readings (synchronously, in arrival order) */
   warnings: { onReadings(readings: readonly Reading[], nowMs: number): void };
   publishFenceEvents(events: readonly FenceEventRow[]): void;
+  /** a vehicle's live position or status changed (the live stream coalesces and sends it) */
+  liveVehicleChanged(vehicleId: string): void;
   /** a crew's status report, after it is applied: an open dispatch follows it */
   crewReported(vehicleId: string, status: CrewStatus): void;
   /** sends a device its rejects on pantau/v1/devices/{id}/rejects */

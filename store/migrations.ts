@@ -216,6 +216,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX delivery_attempts_by_subscriber ON delivery_attempts (subscriber_id, time DESC);
     `,
   },
+  {
+    id: 5,
+    name: 'cctv cameras',
+    sql: `
+      CREATE TABLE cameras (
+        id text PRIMARY KEY,
+        name text NOT NULL,
+        lat double precision NOT NULL CHECK (lat BETWEEN -90 AND 90),
+        lon double precision NOT NULL CHECK (lon BETWEEN -180 AND 180),
+        rtsp_url text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
 
 export async function migrate(db: Db): Promise<number[]> {

@@ -22,8 +22,10 @@ export const applyLive: Stage = (msg, deps) => {
       heading: newest.heading,
       accuracyM: newest.accuracyM,
     });
+    deps.liveVehicleChanged(device.id);
   } else if (statuses.length > 0 && deps.vehicles.get(device.id)) {
     deps.vehicles.setAttributes(device.id, { status });
+    deps.liveVehicleChanged(device.id);
   }
   for (const r of readings) if (deps.sensors.record(r)) msg.liveReadings.push(r);
 };
