@@ -1,4 +1,5 @@
-// Geofence evaluation benchmark: `npx tsx bench/geofence.ts` prints one markdown table.
+// Geofence evaluation benchmark: `npx tsx bench/geofence.ts [--fences N] [--vehicles N] [--vertices 50,500]` prints one
+// markdown table; `npm run bench` runs it as its `geofence` section (in the bench process, before any engine starts).
 // Seeded: 10,000 star-shaped (concave) fences of 50 and of 500 vertices, 200 m - 2 km across (log-uniform), over a
 // Jakarta-sized 40 x 30 km area; 100,000 vehicles of mixed types walking randomly (up to ~40 m per fix, accuracy
 // 5-50 m). One position update = FenceIndex.containing() + FenceTracker.update(), as the geofence stage runs it.
@@ -26,11 +27,19 @@ export interface GeofenceRow {
   cpuMs: number;
 }
 
-const FENCES = 10_000;
-const VEHICLES = 100_000;
+export interface GeofenceBenchOptions {
+  fences: number;
+  vehicles: number;
+  /** one scenario per vertex count */
+  vertices: number[];
+}
+
+export const GEOFENCE_DEFAULTS: GeofenceBenchOptions = { fences: 10_000, vehicles: 100_000, vertices: [50, 500] };
+
 /** timed rounds of one fix per vehicle, after one untimed round that settles the initial state */
 const ROUNDS: Record<number, number> = { 50: 5, 500: 2 };
-const LINEAR_SAMPLE = 200;
+/** fixes for the linear scan (turf over every fence per fix), which is slow: 28 fixes/s with 500-vertex fences */
+const LINEAR_SAMPLE: Record<number, number> = { 50: 200, 500: 50 };
 const EDITS = 200;
 const EXIT_DELAY_S = 10;
 const T0 = 1_736_928_000_000;
@@ -70,11 +79,11 @@ interface Fleet {
   lon: Float64Array;
 }
 
-function makeFleet(rand: Rand): Fleet {
+function makeFleet(rand: Rand, vehicles: number): Fleet {
   const types: VehicleType[] = [];
-  const lat = new Float64Array(VEHICLES);
-  const lon = new Float64Array(VEHICLES);
-  for (let i = 0; i < VEHICLES; i++) {
+  const lat = new Float64Array(vehicles);
+  const lon = new Float64Array(vehicles);
+  for (let i = 0; i < vehicles; i++) {
     types.push(VEHICLE_TYPES[Math.floor(rand() * VEHICLE_TYPES.length)]!);
     lat[i] = MIN_LAT + rand() * SPAN_LAT;
     lon[i] = MIN_LON + rand() * SPAN_LON;
@@ -84,14 +93,15 @@ function makeFleet(rand: Rand): Fleet {
 
 /** Rounds of one fix per vehicle, precomputed so the timed loop measures Pantau, not the random walk. */
 function walk(rand: Rand, fleet: Fleet, rounds: number): { lat: Float64Array; lon: Float64Array; acc: Float64Array } {
-  const n = rounds * VEHICLES;
+  const vehicleCount = fleet.lat.length;
+  const n = rounds * vehicleCount;
   const lat = new Float64Array(n);
   const lon = new Float64Array(n);
   const acc = new Float64Array(n);
   const cur = { lat: Float64Array.from(fleet.lat), lon: Float64Array.from(fleet.lon) };
   for (let r = 0; r < rounds; r++) {
-    for (let v = 0; v < VEHICLES; v++) {
-      const j = r * VEHICLES + v;
+    for (let v = 0; v < vehicleCount; v++) {
+      const j = r * vehicleCount + v;
       const stepM = 40 * rand();
       const heading = 2 * Math.PI * rand();
       cur.lat[v] = Math.min(MIN_LAT + SPAN_LAT, Math.max(MIN_LAT, cur.lat[v]! + (stepM * Math.cos(heading)) / M_PER_DEG));
@@ -122,21 +132,21 @@ interface Scenario {
   eventsPerUpdate: number;
 }
 
-function runScenario(vertices: number): Scenario {
+function runScenario(vertices: number, fenceCount: number, vehicleCount: number): Scenario {
   const rand = seededRandom(20250115 + vertices);
-  const tag = `${FENCES.toLocaleString('en')} fences x ${vertices} vertices`;
+  const tag = `${fenceCount.toLocaleString('en')} fences x ${vertices} vertices`;
   const rows: GeofenceRow[] = [];
   const record = (label: string, ops: number, { ms, cpuMs }: { ms: number; cpuMs: number }): void => {
     rows.push({ label: `${label} (${tag})`, ops, ms, opsPerS: (ops / ms) * 1000, cpuMs });
   };
 
   const fences: Array<{ id: string; fence: FenceInput }> = [];
-  for (let i = 0; i < FENCES; i++) fences.push({ id: `fence-${String(i).padStart(5, '0')}`, fence: starFence(rand, vertices, i) });
+  for (let i = 0; i < fenceCount; i++) fences.push({ id: `fence-${String(i).padStart(5, '0')}`, fence: starFence(rand, vertices, i) });
   const index = new FenceIndex();
-  record('FenceIndex.load, bulk', FENCES, timed(() => index.load(fences)));
+  record('FenceIndex.load, bulk', fenceCount, timed(() => index.load(fences)));
 
-  const fleet = makeFleet(rand);
-  const ids = Array.from({ length: VEHICLES }, (_, i) => `veh-${i}`);
+  const fleet = makeFleet(rand, vehicleCount);
+  const ids = Array.from({ length: vehicleCount }, (_, i) => `veh-${i}`);
   const rounds = ROUNDS[vertices] ?? 2;
   const moves = walk(rand, fleet, rounds + 1);
   const tracker = new FenceTracker({ exitDelayS: EXIT_DELAY_S });
@@ -146,7 +156,7 @@ function runScenario(vertices: number): Scenario {
   let candidates = 0;
   let turfCalls = 0;
   let hits = 0;
-  const sample = 20_000;
+  const sample = Math.min(20_000, vehicleCount);
   const stats: FenceQueryStats = { boxes: 0, turfCalls: 0 };
   for (let k = 0; k < sample; k++) {
     hits += index.containing(moves.lat[k]!, moves.lon[k]!, fleet.types[k], stats).length;
@@ -156,19 +166,19 @@ function runScenario(vertices: number): Scenario {
 
   // Round 0 (untimed): every vehicle's first fix, entering whatever it starts in; it also warms up the JIT.
   let events = 0;
-  for (let v = 0; v < VEHICLES; v++) {
+  for (let v = 0; v < vehicleCount; v++) {
     const la = moves.lat[v]!;
     const lo = moves.lon[v]!;
     tracker.update(ids[v]!, { ts: T0, lat: la, lon: lo, accuracyM: moves.acc[v]! }, index.containing(la, lo, fleet.types[v]), index);
   }
 
-  const timedFixes = rounds * VEHICLES;
+  const timedFixes = rounds * vehicleCount;
   record(
     'containing() alone',
     timedFixes,
     timed(() => {
-      for (let j = VEHICLES; j < (rounds + 1) * VEHICLES; j++) {
-        const v = j % VEHICLES;
+      for (let j = vehicleCount; j < (rounds + 1) * vehicleCount; j++) {
+        const v = j % vehicleCount;
         if (index.containing(moves.lat[j]!, moves.lon[j]!, fleet.types[v]).length > 1_000_000) throw new Error('unreachable');
       }
     }),
@@ -178,11 +188,11 @@ function runScenario(vertices: number): Scenario {
     'position update: containing() + tracker.update()',
     timedFixes,
     timed(() => {
-      for (let j = VEHICLES; j < (rounds + 1) * VEHICLES; j++) {
-        const v = j % VEHICLES;
+      for (let j = vehicleCount; j < (rounds + 1) * vehicleCount; j++) {
+        const v = j % vehicleCount;
         const la = moves.lat[j]!;
         const lo = moves.lon[j]!;
-        const ts = T0 + Math.floor(j / VEHICLES) * 5000;
+        const ts = T0 + Math.floor(j / vehicleCount) * 5000;
         events += tracker.update(ids[v]!, { ts, lat: la, lon: lo, accuracyM: moves.acc[j]! }, index.containing(la, lo, fleet.types[v]), index).length;
       }
     }),
@@ -190,7 +200,7 @@ function runScenario(vertices: number): Scenario {
 
   const lastTs = T0 + rounds * 5000;
   let swept = 0;
-  record('tracker.sweep() over all vehicles', VEHICLES, timed(() => (swept = tracker.sweep(lastTs + 60_000, index).length)));
+  record('tracker.sweep() over all vehicles', vehicleCount, timed(() => (swept = tracker.sweep(lastTs + 60_000, index).length)));
   events += swept;
 
   // Fence edits: move a fence by ~100 m and settle the vehicles in its old and new box (from the live index).
@@ -200,15 +210,15 @@ function runScenario(vertices: number): Scenario {
       id,
       type: fleet.types[v]!,
       status: 'available' as const,
-      lat: moves.lat[rounds * VEHICLES + v]!,
-      lon: moves.lon[rounds * VEHICLES + v]!,
+      lat: moves.lat[rounds * vehicleCount + v]!,
+      lon: moves.lon[rounds * vehicleCount + v]!,
       ts: lastTs,
       speedKmh: null,
       heading: null,
-      accuracyM: moves.acc[rounds * VEHICLES + v]!,
+      accuracyM: moves.acc[rounds * vehicleCount + v]!,
     })),
   );
-  const editTargets = Array.from({ length: EDITS }, () => fences[Math.floor(rand() * FENCES)]!);
+  const editTargets = Array.from({ length: EDITS }, () => fences[Math.floor(rand() * fenceCount)]!);
   let touched = 0;
   record(
     'fence edit: FenceIndex.set + fenceChanged (vehicles in old and new box)',
@@ -231,11 +241,12 @@ function runScenario(vertices: number): Scenario {
   // Traccar's way, for scale: turf over every fence for each fix.
   const features = fences.map(({ fence }) => ({ type: 'Feature' as const, properties: {}, geometry: fence.geometry }));
   let linearHits = 0;
+  const linearSample = Math.min(vehicleCount, LINEAR_SAMPLE[vertices] ?? 50);
   record(
     'Traccar-style linear scan: turf over all fences per fix',
-    LINEAR_SAMPLE,
+    linearSample,
     timed(() => {
-      for (let k = 0; k < LINEAR_SAMPLE; k++) {
+      for (let k = 0; k < linearSample; k++) {
         for (const f of features) if (booleanPointInPolygon([moves.lon[k]!, moves.lat[k]!], f)) linearHits++;
       }
     }),
@@ -252,12 +263,12 @@ export function geofenceBenchNotes(): string[] {
   return [...notes];
 }
 
-/** Runs both scenarios (about a minute) and returns one row per measurement. */
-export async function benchGeofences(): Promise<GeofenceRow[]> {
+/** Runs one scenario per vertex count (at the defaults about 40 s) and returns one row per measurement. */
+export async function benchGeofences(opts: GeofenceBenchOptions = GEOFENCE_DEFAULTS): Promise<GeofenceRow[]> {
   const rows: GeofenceRow[] = [];
   notes.length = 0;
-  for (const vertices of [50, 500]) {
-    const s = runScenario(vertices);
+  for (const vertices of opts.vertices) {
+    const s = runScenario(vertices, opts.fences, opts.vehicles);
     rows.push(...s.rows);
     notes.push(
       `${vertices} vertices, per point: ${s.candidatesPerFix.toFixed(2)} polygon boxes hold it, ${s.turfCallsPerFix.toFixed(2)} turf calls after the exclusion grid, ` +
@@ -270,19 +281,56 @@ export async function benchGeofences(): Promise<GeofenceRow[]> {
   return rows;
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const rows = await benchGeofences();
-  console.log(`Geofences: ${FENCES.toLocaleString('en')} fences, ${VEHICLES.toLocaleString('en')} vehicles, exitDelayS ${EXIT_DELAY_S}, node ${process.version}`);
-  console.log('');
-  console.log('| operation | ops | ms | ops/s | CPU ms | ops per CPU s |');
-  console.log('|---|---:|---:|---:|---:|---:|');
+/** The section's text: a description line, the table, the selectivity notes and the target. */
+export function geofenceTable(opts: GeofenceBenchOptions, rows: GeofenceRow[], scenarioNotes: string[]): string[] {
+  const lines = [
+    `Geofences: ${opts.fences.toLocaleString('en')} star-shaped fences of ${opts.vertices.join(' and of ')} vertices over a Jakarta-sized area, ${opts.vehicles.toLocaleString('en')} vehicles walking randomly, exitDelayS ${EXIT_DELAY_S}; ` +
+      'one position update = FenceIndex.containing() + FenceTracker.update(), in the bench process (one core), seeded. CPU ms is this process\'s CPU time over the same span (less disturbed than wall time on a shared machine).',
+    '',
+    '| operation | ops | ms | ops/s | CPU ms | ops per CPU s |',
+    '|---|---:|---:|---:|---:|---:|',
+  ];
   for (const r of rows) {
     const b = r.label.startsWith('position update') ? '**' : '';
-    const perCpuS = Math.round((r.ops / r.cpuMs) * 1000).toLocaleString('en');
-    console.log(`| ${b}${r.label}${b} | ${r.ops.toLocaleString('en')} | ${r.ms.toFixed(1)} | ${b}${Math.round(r.opsPerS).toLocaleString('en')}${b} | ${r.cpuMs.toFixed(0)} | ${perCpuS} |`);
+    const perCpuS = r.cpuMs > 0 ? Math.round((r.ops / r.cpuMs) * 1000).toLocaleString('en') : 'n/a';
+    lines.push(`| ${b}${r.label}${b} | ${r.ops.toLocaleString('en')} | ${r.ms.toFixed(1)} | ${b}${Math.round(r.opsPerS).toLocaleString('en')}${b} | ${r.cpuMs.toFixed(0)} | ${perCpuS} |`);
   }
-  console.log('');
-  for (const n of notes) console.log(`- ${n}`);
+  lines.push('');
+  for (const n of scenarioNotes) lines.push(`- ${n}`);
   const target = rows.find((r) => r.label.startsWith('position update') && r.label.includes('x 50 vertices'));
-  if (target) console.log(`- Target >= 100,000 updates/s with 50-vertex fences: ${target.opsPerS >= 100_000 ? 'met' : 'NOT met'} (${Math.round(target.opsPerS).toLocaleString('en')}/s).`);
+  if (target) {
+    const scale = opts.fences === GEOFENCE_DEFAULTS.fences && opts.vehicles === GEOFENCE_DEFAULTS.vehicles ? '' : ' (at a reduced scale: the target is set for 10,000 fences and 100,000 vehicles)';
+    lines.push(`- Target >= 100,000 updates/s with 50-vertex fences: ${target.opsPerS >= 100_000 ? 'met' : 'NOT met'} (${Math.round(target.opsPerS).toLocaleString('en')}/s)${scale}.`);
+  }
+  return lines;
+}
+
+/** `--fences N --vehicles N --vertices 50,500` over the defaults; throws on a malformed value */
+export function parseGeofenceFlag(opts: GeofenceBenchOptions, flag: string, value: string | undefined): boolean {
+  const whole = (raw: string | undefined): number => {
+    const n = Number(raw);
+    if (raw === undefined || raw.trim() === '' || !Number.isInteger(n) || n <= 0) throw new Error(`${flag} needs a whole number above 0, got "${raw ?? ''}"`);
+    return n;
+  };
+  if (flag === '--fences' || flag === '--geofence-fences') opts.fences = whole(value);
+  else if (flag === '--vehicles' || flag === '--geofence-vehicles') opts.vehicles = whole(value);
+  else if (flag === '--vertices' || flag === '--geofence-vertices') {
+    opts.vertices = (value ?? '').split(',').map((v) => {
+      const n = whole(v);
+      if (n < 3) throw new Error(`${flag}: a polygon needs at least 3 vertices, got ${n}`);
+      return n;
+    });
+  }
+  else return false;
+  return true;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const opts: GeofenceBenchOptions = { ...GEOFENCE_DEFAULTS };
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i += 2) {
+    if (!parseGeofenceFlag(opts, argv[i]!, argv[i + 1])) throw new Error(`unknown flag ${argv[i]}; flags: --fences N, --vehicles N, --vertices 50,500`);
+  }
+  const rows = await benchGeofences(opts);
+  console.log(geofenceTable(opts, rows, geofenceBenchNotes()).join('\n'));
 }
