@@ -217,6 +217,10 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
       crewReported: (id, status) => dispatcher.crewReported(id, status),
       geofences,
       warnings,
+      warningFailed: (deviceId, err) => {
+        metrics.warningErrors.inc();
+        log.error({ device: deviceId, err: err.stack ?? err.message }, 'early-warning evaluation failed; the readings are stored');
+      },
       publishFenceEvents,
       liveVehicleChanged: (id) => vehicleFeed.touch(id),
     };

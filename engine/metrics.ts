@@ -29,6 +29,7 @@ export function createMetrics() {
     alerts: new client.Counter({ name: 'pantau_alert_changes_total', help: 'Alert lifecycle changes, by kind and event (raised, escalated, deescalated, updated, acknowledged, resolved)', labelNames: ['kind', 'event'], registers: [registry] }),
     deliveries: new client.Counter({ name: 'pantau_deliveries_total', help: 'Subscriber delivery outcomes, by channel and outcome (delivered, retry, failed)', labelNames: ['channel', 'outcome'], registers: [registry] }),
     alertCommitErrors: new client.Counter({ name: 'pantau_alert_commit_errors_total', help: 'Failed commits of alert changes (retried)', registers: [registry] }),
+    warningErrors: new client.Counter({ name: 'pantau_warning_errors_total', help: 'Messages whose readings early warning failed to judge (the readings are stored; see the log)', registers: [registry] }),
     vehiclesLive: new client.Gauge({ name: 'pantau_vehicles_live', help: 'Vehicles in the live index', registers: [registry] }),
     cameraStreams: new client.Gauge({ name: 'pantau_camera_streams', help: 'Cameras being relayed (one ffmpeg each, including those in their idle grace)', registers: [registry] }),
     cameraViewers: new client.Gauge({ name: 'pantau_camera_viewers', help: 'WebSocket viewers of camera streams', registers: [registry] }),

@@ -42,6 +42,8 @@ export interface IngestDeps {
   geofences: Geofences;
   /** early warning: judges live readings (synchronously, in arrival order) */
   warnings: { onReadings(readings: readonly Reading[], nowMs: number): void };
+  /** an early-warning fault for one message: logged and counted, the readings still stored */
+  warningFailed(deviceId: string, err: Error): void;
   publishFenceEvents(events: readonly FenceEventRow[]): void;
   /** a vehicle's live position or status changed (the live stream coalesces and sends it) */
   liveVehicleChanged(vehicleId: string): void;

@@ -188,6 +188,25 @@ describe('thresholds and gauge status', () => {
   });
 });
 
+describe('faults', () => {
+  it('a fault in early warning never refuses a reading: it is acknowledged, stored, and counted', async () => {
+    const original = engine.warnings.onReadings;
+    engine.warnings.onReadings = () => {
+      throw new Error('judge failed');
+    };
+    try {
+      const ts = Date.now() - 1000;
+      await read('pintu-x', { water_level_cm: 42 }, ts); // resolves on the PUBACK
+      const s = (await get('/api/v1/sensors/pintu-x')).body;
+      expect(s.values.water_level_cm).toMatchObject({ value: 42 });
+      const metrics = await engine.app.inject({ method: 'GET', url: '/metrics' });
+      expect(metrics.body).toMatch(/pantau_warning_errors_total 1/);
+    } finally {
+      engine.warnings.onReadings = original;
+    }
+  });
+});
+
 describe('flood-wave propagation', () => {
   it('Katulampa at Siaga 1 forecasts Depok at +3 h and Manggarai at +9 h; withdrawn when it recedes', async () => {
     const ts = Date.now() - 5 * 60_000;
