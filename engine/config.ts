@@ -72,6 +72,10 @@ export interface Config {
   readonly cameraFps: number;
   readonly cameraVideoKbps: number;
   readonly ffmpegPath: string;
+  /** dashboard: an online tile layer under the bundled basemap, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png (null = offline only) */
+  readonly tileUrl: string | null;
+  /** the attribution its provider asks for, shown on the map */
+  readonly tileAttribution: string;
 }
 
 export class ConfigError extends Error {
@@ -126,6 +130,13 @@ const oneOf =
     return raw as T;
   };
 const text: Parser<string> = (raw) => raw;
+/** A slippy-map tile URL template (Leaflet's): http(s) with {z}, {x} and {y}. */
+const tileTemplate: Parser<string> = (raw, variable) => {
+  url(['https', 'http'])(raw, variable);
+  const missing = ['{z}', '{x}', '{y}'].filter((p) => !raw.includes(p));
+  if (missing.length) throw new ConfigError(variable, `expected a tile URL template with {z}, {x} and {y} (e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png); ${missing.join(', ')} missing in "${raw}"`);
+  return raw;
+};
 const decimal =
   (min: number, max: number): Parser<number> =>
   (raw, variable) => {
@@ -223,6 +234,8 @@ const SPECS: { [K in keyof Config]: Spec<Config[K]> } = {
   cameraFps: spec('PANTAU_CAMERA_FPS', (raw, variable) => Number(oneOf(['24', '25', '30', '50', '60'] as const)(raw, variable)), 25),
   cameraVideoKbps: spec('PANTAU_CAMERA_VIDEO_KBPS', positiveInt(64, 50_000), 1000),
   ffmpegPath: spec('FFMPEG_PATH', text, '/usr/bin/ffmpeg'),
+  tileUrl: spec<string | null>('PANTAU_TILE_URL', tileTemplate, null),
+  tileAttribution: spec('PANTAU_TILE_ATTRIBUTION', text, ''),
 };
 
 /** `PANTAU_MQTT_PORT` -> `--mqtt-port`, `DATABASE_URL` -> `--database-url`. */

@@ -1,10 +1,8 @@
 // CCTV end to end: a real RTSP server on loopback (GStreamer's test pattern as H.264, test/e2e/rtsp-server.py), the
 // engine's relay running real ffmpeg through node-rtsp-stream's Mpeg1Muxer, and a WebSocket viewer.
 // Needs Debian's packages (README, Development): a missing one FAILS these tests with the package to install.
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import type { Engine } from '../../engine/engine.ts';
@@ -12,40 +10,18 @@ import { loadConfig } from '../../engine/config.ts';
 import { ffmpegProblem } from '../../cctv/ffmpeg.ts';
 import { sequenceHeaderSize } from '../../cctv/mpeg.ts';
 import { auth, startTestEngine } from '../helpers/engine.ts';
+import { startRtspServer, type RtspServer } from '../helpers/rtsp.ts';
 
-const PYTHON = '/usr/bin/python3'; // Debian's, where python3-gi lives (not a pyenv python3 earlier on PATH)
-const SERVER_SCRIPT = fileURLToPath(new URL('./rtsp-server.py', import.meta.url));
 const GRACE_MS = 1500;
 
 let engine: Engine;
-let rtsp: ChildProcess | null = null;
+let rtsp: RtspServer | null = null;
 let rtspPort = 0;
 /** A missing tool, kept so that every test FAILS with it (a throwing beforeAll would only mark them skipped). */
 let missingTool: Error | null = null;
 const needTools = () => {
   if (missingTool) throw missingTool;
 };
-
-/** Starts the RTSP server; rejects with its own message (naming the Debian package) when something is missing. */
-function startRtspServer(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    if (!fs.existsSync(PYTHON)) {
-      return reject(new Error(`${PYTHON} is missing: install Debian's python3-gi and the RTSP server (apt-get install -y python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly)`));
-    }
-    const child = spawn(PYTHON, [SERVER_SCRIPT, '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    rtsp = child;
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /READY (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('error', (e) => reject(new Error(`could not start the RTSP test server: ${e.message}`)));
-    child.on('exit', (code) => reject(new Error(`the RTSP test server exited (${code}) before listening: ${err.trim() || out.trim()}`)));
-  });
-}
 
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -92,7 +68,8 @@ beforeAll(async () => {
   const problem = await ffmpegProblem(ffmpegPath);
   if (problem) return void (missingTool = new Error(problem));
   try {
-    rtspPort = await startRtspServer();
+    rtsp = await startRtspServer();
+    rtspPort = rtsp.port;
   } catch (err) {
     return void (missingTool = err as Error);
   }
@@ -108,7 +85,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await engine?.close();
-  rtsp?.kill();
+  rtsp?.stop();
 });
 
 describe('CCTV relay against a real RTSP server', () => {
