@@ -125,7 +125,7 @@ function timed(run: () => void): { ms: number; cpuMs: number } {
 
 interface Scenario {
   rows: GeofenceRow[];
-  /** per query: polygon boxes holding the point, turf calls after the exclusion grid, fences containing it */
+  /** per query: polygon boxes holding the point, turf calls left for boundary cells of the per-fence grid, fences containing it */
   candidatesPerFix: number;
   turfCallsPerFix: number;
   hitsPerFix: number;
@@ -151,7 +151,7 @@ function runScenario(vertices: number, fenceCount: number, vehicleCount: number)
   const moves = walk(rand, fleet, rounds + 1);
   const tracker = new FenceTracker({ exitDelayS: EXIT_DELAY_S });
 
-  // How selective the tree is (untimed): polygon boxes holding the point, turf calls left after the exclusion grid,
+  // How selective the tree is (untimed): polygon boxes holding the point, turf calls left for boundary cells of the per-fence grid,
   // fences truly containing the point.
   let candidates = 0;
   let turfCalls = 0;
@@ -271,7 +271,7 @@ export async function benchGeofences(opts: GeofenceBenchOptions = GEOFENCE_DEFAU
     const s = runScenario(vertices, opts.fences, opts.vehicles);
     rows.push(...s.rows);
     notes.push(
-      `${vertices} vertices, per point: ${s.candidatesPerFix.toFixed(2)} polygon boxes hold it, ${s.turfCallsPerFix.toFixed(2)} turf calls after the exclusion grid, ` +
+      `${vertices} vertices, per point: ${s.candidatesPerFix.toFixed(2)} polygon boxes hold it, ${s.turfCallsPerFix.toFixed(2)} turf calls left for boundary cells of the per-fence grid, ` +
         `${s.hitsPerFix.toFixed(2)} fences contain it (vehicle type honoured); ` +
         `${s.eventsPerUpdate.toFixed(3)} events per update`,
     );

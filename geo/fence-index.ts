@@ -1,8 +1,10 @@
 // Live geofences in an rbush of their bounding boxes: one entry per polygon, so the parts of a MultiPolygon that lie
 // far apart do not share one huge box. Per fix, the tree yields the few polygons whose box holds the point and
 // turf's booleanPointInPolygon decides on those candidates only (Traccar tests every fence on every fix instead).
-// Between the box and turf sits a 16 x 16 exclusion grid per polygon that drops candidates lying in cells wholly
-// outside the polygon. It only says "no", as the box does; every "inside" comes from turf.
+// Between the box and turf sits a cell grid per polygon (geo/fence-grid.ts): a point in a cell wholly outside the
+// polygon is out, a point in a cell wholly inside it (no edge touches the cell, its centre is inside) is in, and only
+// a point in a cell some edge touches goes to turf. The grid's resolution is chosen per polygon, so that such
+// boundary cells cover a small share of its box (see chooseCellGrid for the memory budget).
 //
 // Boundary rule: a point exactly on an edge or a vertex, of the shell or of a hole, is INSIDE the fence (turf with
 // ignoreBoundary false; point-in-polygon-hao decides "on the edge" exactly with robust orient2d). So a vehicle parked
@@ -13,6 +15,7 @@ import RBush from 'rbush';
 import type { BBox } from 'rbush';
 import type { Polygon, Position } from 'geojson';
 import { booleanPointInPolygon } from '@turf/turf';
+import { CELL_BOUNDARY, CELL_OUTSIDE, chooseCellGrid } from './fence-grid.ts';
 import { VEHICLE_TYPES, type VehicleType } from '../ingest/model.ts';
 import { EARTH_RADIUS_M } from './distance.ts';
 import type { FenceInput } from './fence-validate.ts';
@@ -30,8 +33,10 @@ export interface IndexedFence extends Readonly<FenceInput> {
 export interface FenceQueryStats {
   /** polygon boxes that held the point (and whose fence applies to the vehicle type) */
   boxes: number;
-  /** of those, how many the exclusion grid let through to turf's booleanPointInPolygon */
+  /** of those, how many the grid could not decide and left to turf's booleanPointInPolygon (boundary cells) */
   turfCalls: number;
+  /** of those, how many the grid put inside without turf (interior cells); filled when present */
+  gridInside?: number;
 }
 
 /** rbush's internal node (rbush 4 index.js `createNode`); @types/rbush does not declare `tree.data`. */
@@ -50,12 +55,12 @@ interface PolygonEntry extends BBox {
   multi: FenceRecord | null;
   /** turf's booleanPointInPolygon returns early outside `bbox`, and a bare geometry skips its Feature unwrapping */
   poly: Polygon & { bbox: BBox4 };
-  /**
-   * Exclusion grid over the box, GRID x GRID cells: row r's bit c is clear when cell (r, c) lies wholly outside
-   * the polygon, so a point there needs no turf call. It only ever rules out, like the box: every "inside" is turf's.
-   */
-  grid: Uint16Array;
-  /** cells per degree of longitude and of latitude */
+  /** the polygon's cell grid (fence-grid.ts): 2 bits a cell, row-major, 16 cells a word, rows word-aligned */
+  cells: Int32Array;
+  cols: number;
+  rows: number;
+  wordsPerRow: number;
+  /** cells per degree of longitude and of latitude (0 for a box without width or height) */
   cellsPerLon: number;
   cellsPerLat: number;
   /**
@@ -72,12 +77,6 @@ interface FenceRecord {
   hitQuery: number;
 }
 
-const GRID = 16;
-/**
- * Degrees a grid cell is grown by when deciding whether an edge touches it: far above the rounding of the cell
- * arithmetic (about 1e-14 degrees), far below anything geographic (1e-9 degrees is 0.1 mm).
- */
-const CELL_MARGIN_DEG = 1e-9;
 const ALL_TYPES = 0x7fffffff;
 /** A type not in VEHICLE_TYPES gets a bit that no applies_to list sets. */
 const UNKNOWN_TYPE_BIT = 1 << 30;
@@ -179,14 +178,13 @@ export class FenceIndex {
     if (stats !== undefined) {
       stats.boxes = 0;
       stats.turfCalls = 0;
+      stats.gridInside = 0;
     }
     const root = (this.tree as unknown as { data: TreeNode }).data;
+    // Written so that NaN fails every box test.
     if (!(lon >= root.minX && lon <= root.maxX && lat >= root.minY && lat <= root.maxY)) return out;
     const query = ++this.query;
     const typeBit = vehicleType === undefined ? ALL_TYPES : (TYPE_BIT.get(vehicleType) ?? UNKNOWN_TYPE_BIT);
-    const pt = this.point;
-    pt[0] = lon;
-    pt[1] = lat;
     const stack = this.stack;
     let top = 0;
     stack[top++] = root;
@@ -196,16 +194,18 @@ export class FenceIndex {
       if (node.leaf) {
         for (let i = 0; i < children.length; i++) {
           const e = children[i] as PolygonEntry;
-          if (lon < e.minX || lon > e.maxX || lat < e.minY || lat > e.maxY || (e.appliesMask & typeBit) === 0) continue;
+          if (!(lon >= e.minX && lon <= e.maxX && lat >= e.minY && lat <= e.maxY) || (e.appliesMask & typeBit) === 0) continue;
           const multi = e.multi;
           if (multi !== null && multi.hitQuery === query) continue;
           if (stats !== undefined) stats.boxes++;
-          if (!mayContain(e, lat, lon)) continue;
-          if (stats !== undefined) stats.turfCalls++;
-          if (booleanPointInPolygon(pt, e.poly, WITH_BOUNDARY)) {
-            if (multi !== null) multi.hitQuery = query;
-            out.push(e.id);
-          }
+          const kind = entryCellKind(e, lat, lon);
+          if (kind === CELL_OUTSIDE) continue;
+          if (kind === CELL_BOUNDARY) {
+            if (stats !== undefined) stats.turfCalls++;
+            if (!this.turf(e, lat, lon)) continue;
+          } else if (stats !== undefined) stats.gridInside!++;
+          if (multi !== null) multi.hitQuery = query;
+          insertSorted(out, e.id);
         }
       } else {
         for (let i = 0; i < children.length; i++) {
@@ -214,7 +214,6 @@ export class FenceIndex {
         }
       }
     }
-    if (out.length > 1) out.sort();
     return out;
   }
 
@@ -263,14 +262,23 @@ export class FenceIndex {
   }
 
   private recContains(rec: FenceRecord, lat: number, lon: number): boolean {
+    const entries = rec.entries;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (!(lon >= e.minX && lon <= e.maxX && lat >= e.minY && lat <= e.maxY)) continue;
+      const kind = entryCellKind(e, lat, lon);
+      if (kind === CELL_OUTSIDE) continue;
+      if (kind !== CELL_BOUNDARY || this.turf(e, lat, lon)) return true;
+    }
+    return false;
+  }
+
+  /** turf's booleanPointInPolygon on one polygon, boundary inside, through the reused point. */
+  private turf(e: PolygonEntry, lat: number, lon: number): boolean {
     const pt = this.point;
     pt[0] = lon;
     pt[1] = lat;
-    for (const e of rec.entries) {
-      if (lon < e.minX || lon > e.maxX || lat < e.minY || lat > e.maxY || !mayContain(e, lat, lon)) continue;
-      if (booleanPointInPolygon(pt, e.poly, WITH_BOUNDARY)) return true;
-    }
-    return false;
+    return booleanPointInPolygon(pt, e.poly, WITH_BOUNDARY);
   }
 }
 
@@ -341,9 +349,7 @@ function makeRecord(id: string, fence: FenceInput): FenceRecord {
   for (let i = 0; i < polygons.length; i++) {
     const b = boxes[i]!;
     const poly: Polygon & { bbox: BBox4 } = { type: 'Polygon', coordinates: polygons[i]!, bbox: b };
-    const cellsPerLon = GRID / (b[2] - b[0]);
-    const cellsPerLat = GRID / (b[3] - b[1]);
-    const grid = exclusionGrid(poly, cellsPerLon, cellsPerLat);
+    const { cells, cols, rows, wordsPerRow, cellsPerLon, cellsPerLat } = chooseCellGrid(poly.coordinates, b);
     const flatRings = poly.coordinates.map((ring) => {
       const flat = new Float64Array(ring.length * 2);
       for (let k = 0; k < ring.length; k++) {
@@ -352,82 +358,34 @@ function makeRecord(id: string, fence: FenceInput): FenceRecord {
       }
       return flat;
     });
-    rec.entries.push({ minX: b[0], minY: b[1], maxX: b[2], maxY: b[3], id, appliesMask, multi, poly, grid, cellsPerLon, cellsPerLat, flatRings });
+    rec.entries.push({ minX: b[0], minY: b[1], maxX: b[2], maxY: b[3], id, appliesMask, multi, poly, cells, cols, rows, wordsPerRow, cellsPerLon, cellsPerLat, flatRings });
   }
   return rec;
 }
 
-/** False when (lat, lon), already known to be in the entry's box, lies in a cell wholly outside the polygon. */
-function mayContain(e: PolygonEntry, lat: number, lon: number): boolean {
-  // Truncation is floor here (never negative); the max edge of the box maps to GRID, which is the last cell.
-  let c = ((lon - e.minX) * e.cellsPerLon) | 0;
-  if (c >= GRID) c = GRID - 1;
-  let r = ((lat - e.minY) * e.cellsPerLat) | 0;
-  if (r >= GRID) r = GRID - 1;
-  return (e.grid[r]! & (1 << c)) !== 0;
-}
-
 /**
- * Builds the exclusion grid of one polygon. A cell is "mixed" when any edge of any ring touches the cell grown by
- * CELL_MARGIN_DEG; the rest have no boundary in them, so all their points share one answer, and so do all cells of a
- * run of such cells along a row (neighbours share an edge that no boundary crosses). turf decides each run at one
- * cell's centre. Mixed and inside cells get their bit; only cells turf put wholly outside stay clear.
+ * The kind of grid cell (lat, lon) falls in (CELL_OUTSIDE, CELL_INSIDE or CELL_BOUNDARY), for a point already known
+ * to be in the entry's box. Truncation is floor here (never negative); the max edge of the box maps to cols (rows),
+ * which is clamped to the last cell. A point on a cell line may land on either side: see fence-grid.ts for why
+ * that is safe.
  */
-function exclusionGrid(poly: Polygon & { bbox: BBox4 }, cellsPerLon: number, cellsPerLat: number): Uint16Array {
-  const [minX, minY, maxX, maxY] = poly.bbox;
-  const w = 1 / cellsPerLon;
-  const h = 1 / cellsPerLat;
-  const m = CELL_MARGIN_DEG;
-  const mixed = new Uint16Array(GRID);
-  const cell = (v: number, min: number, perDeg: number): number => Math.min(GRID - 1, Math.max(0, Math.floor((v - min) * perDeg)));
-  for (const ring of poly.coordinates) {
-    for (let i = 0; i + 1 < ring.length; i++) {
-      const ax = ring[i]![0]!;
-      const ay = ring[i]![1]!;
-      const bx = ring[i + 1]![0]!;
-      const by = ring[i + 1]![1]!;
-      const c0 = cell(Math.min(ax, bx) - 2 * m, minX, cellsPerLon);
-      const c1 = cell(Math.max(ax, bx) + 2 * m, minX, cellsPerLon);
-      const r0 = cell(Math.min(ay, by) - 2 * m, minY, cellsPerLat);
-      const r1 = cell(Math.max(ay, by) + 2 * m, minY, cellsPerLat);
-      for (let r = r0; r <= r1; r++) {
-        for (let c = c0; c <= c1; c++) {
-          if ((mixed[r]! & (1 << c)) !== 0) continue;
-          if (segmentTouchesBox(ax, ay, bx, by, minX + c * w - m, minY + r * h - m, minX + (c + 1) * w + m, minY + (r + 1) * h + m)) mixed[r]! |= 1 << c;
-        }
-      }
-    }
-  }
-  const grid = Uint16Array.from(mixed);
-  const centre: [number, number] = [0, 0];
-  for (let r = 0; r < GRID; r++) {
-    let c = 0;
-    while (c < GRID) {
-      if ((mixed[r]! & (1 << c)) !== 0) {
-        c++;
-        continue;
-      }
-      let end = c;
-      while (end + 1 < GRID && (mixed[r]! & (1 << (end + 1))) === 0) end++;
-      centre[0] = Math.min(maxX, minX + (c + 0.5) * w);
-      centre[1] = Math.min(maxY, minY + (r + 0.5) * h);
-      if (booleanPointInPolygon(centre, poly, WITH_BOUNDARY)) for (let k = c; k <= end; k++) grid[r]! |= 1 << k;
-      c = end + 1;
-    }
-  }
-  return grid;
+function entryCellKind(e: PolygonEntry, lat: number, lon: number): number {
+  let c = ((lon - e.minX) * e.cellsPerLon) | 0;
+  if (c >= e.cols) c = e.cols - 1;
+  let r = ((lat - e.minY) * e.cellsPerLat) | 0;
+  if (r >= e.rows) r = e.rows - 1;
+  return (e.cells[r * e.wordsPerRow + (c >>> 4)]! >>> ((c & 15) << 1)) & 3;
 }
 
-/** Whether segment a-b meets the box (closed): bounding boxes overlap and the box's corners are not all on one side. */
-function segmentTouchesBox(ax: number, ay: number, bx: number, by: number, x0: number, y0: number, x1: number, y1: number): boolean {
-  if (Math.max(ax, bx) < x0 || Math.min(ax, bx) > x1 || Math.max(ay, by) < y0 || Math.min(ay, by) > y1) return false;
-  const dx = bx - ax;
-  const dy = by - ay;
-  const s1 = dx * (y0 - ay) - dy * (x0 - ax);
-  const s2 = dx * (y0 - ay) - dy * (x1 - ax);
-  const s3 = dx * (y1 - ay) - dy * (x0 - ax);
-  const s4 = dx * (y1 - ay) - dy * (x1 - ax);
-  return !((s1 > 0 && s2 > 0 && s3 > 0 && s4 > 0) || (s1 < 0 && s2 < 0 && s3 < 0 && s4 < 0));
+/** Inserts id into the sorted array (UTF-16 code unit order, as Array.prototype.sort): results hold a handful. */
+function insertSorted(out: string[], id: string): void {
+  let k = out.length;
+  out.push(id);
+  while (k > 0 && out[k - 1]! > id) {
+    out[k] = out[k - 1]!;
+    k--;
+  }
+  out[k] = id;
 }
 
 function boundaryWithin(rec: FenceRecord, lat: number, lon: number, radiusM: number): boolean {

@@ -6,6 +6,7 @@ import { booleanPointInPolygon, pointToPolygonDistance } from '@turf/turf';
 import type { MultiPolygon, Polygon, Position } from 'geojson';
 import { VEHICLE_TYPES, type VehicleType } from '../ingest/model.ts';
 import { FenceIndex, type FenceQueryStats } from '../geo/fence-index.ts';
+import { cellKind, CELL_BOUNDARY, CELL_INSIDE, chooseCellGrid } from '../geo/fence-grid.ts';
 import { validateFence, type FenceInput } from '../geo/fence-validate.ts';
 import { seededRandom } from './helpers/seeded-random.ts';
 
@@ -147,7 +148,7 @@ describe('FenceIndex.containing vs brute force', () => {
     }
   });
 
-  it('agrees on a 65 x 65 lattice over each fence box, which puts points on every cell line of the exclusion grid', () => {
+  it('agrees on a 65 x 65 lattice over each fence box (contains() against turf)', () => {
     for (const [id, f] of [...fences].slice(0, 40)) {
       const [x0, y0, x1, y1] = index.get(id)!.bbox;
       const feature = { type: 'Feature' as const, properties: {}, geometry: f.geometry };
@@ -190,6 +191,132 @@ describe('FenceIndex.containing vs brute force', () => {
       const lon = LON0 + rand() * SPAN;
       const type = pickType();
       expect(bulk.containing(lat, lon, type)).toEqual(index.containing(lat, lon, type));
+    }
+  });
+});
+
+describe('FenceIndex cell grid vs brute force: fences from 10 cm to 800 km, holes through cells', () => {
+  // Fences of every size on one spot, so that tiny ones sit in the interior cells of huge ones and vice versa.
+  const rand = seededRandom(4242);
+  const CX = 106.85;
+  const CY = -6.2;
+  const fences = new Map<string, FenceInput>();
+  const radii = [1e-6, 3e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.1, 1, 4];
+  let n = 0;
+  for (const r of radii) {
+    for (let k = 0; k < 4; k++) {
+      const cx = CX + (rand() - 0.5) * 2 * r;
+      const cy = CY + (rand() - 0.5) * 2 * r;
+      const nv = 8 + Math.floor(rand() * (r < 1e-4 ? 20 : 300));
+      let rings: Position[][];
+      if (k === 0) rings = [starRing(rand, cx, cy, r, nv, 1)];
+      else if (k === 1) rings = [starRing(rand, cx, cy, r, nv, 0.4)];
+      // Holes: a circle, and a thin bar (0.05 r high) that cuts across many cells of the shell's grid.
+      else if (k === 2) rings = [starRing(rand, cx, cy, r, nv, 0.6), circleRing(cx - 0.2 * r, cy, 0.15 * r, 7 + Math.floor(rand() * 30))];
+      else {
+        const bar: Position[] = [
+          [cx - 0.3 * r, cy + 0.2 * r],
+          [cx + 0.3 * r, cy + 0.2 * r],
+          [cx + 0.3 * r, cy + 0.25 * r],
+          [cx - 0.3 * r, cy + 0.25 * r],
+          [cx - 0.3 * r, cy + 0.2 * r],
+        ];
+        rings = [starRing(rand, cx, cy, r, nv, 0.6), bar, circleRing(cx, cy - 0.2 * r, 0.1 * r, 9)];
+      }
+      const checked = validateFence({ type: 'Feature', geometry: { type: 'Polygon', coordinates: rings }, properties: { name: `r${r} k${k}` } });
+      if (!checked.ok) throw new Error(`generated fence r=${r} k=${k} is invalid: ${checked.reason}`);
+      fences.set(`g${String(n++).padStart(2, '0')}`, checked.fence);
+    }
+  }
+  const index = new FenceIndex();
+  index.load([...fences].map(([id, fence]) => ({ id, fence })));
+
+  /** The grid the index holds for a fence (it is deterministic), with its box. */
+  const gridOf = (id: string) => {
+    const rings = index.get(id)!.geometry.coordinates as Position[][];
+    const b = index.get(id)!.bbox;
+    return { rings, box: [b[0], b[1], b[2], b[3]] as [number, number, number, number], grid: chooseCellGrid(rings, b) };
+  };
+  const check = (lon: number, lat: number, what: string): void => {
+    const expected = bruteForce(fences, lat, lon);
+    expect(index.containing(lat, lon), `${what} (${lat}, ${lon})`).toEqual(expected);
+    for (const id of fences.keys()) expect(index.contains(id, lat, lon), `${what}: ${id} at (${lat}, ${lon})`).toBe(expected.includes(id));
+  };
+
+  it('agrees at random points at every scale around the fences', () => {
+    for (const r of radii) {
+      for (let i = 0; i < 150; i++) check(CX + (rand() - 0.5) * 3 * r, CY + (rand() - 0.5) * 3 * r, `random at scale ${r}`);
+    }
+  });
+
+  it('agrees in interior cells (centres and random points), where no turf call is made', () => {
+    const stats: FenceQueryStats = { boxes: 0, turfCalls: 0 };
+    let answeredByGrid = 0;
+    for (const id of fences.keys()) {
+      const { box, grid } = gridOf(id);
+      const w = 1 / grid.cellsPerLon;
+      const h = 1 / grid.cellsPerLat;
+      let found = 0;
+      for (let tries = 0; tries < 4000 && found < 25; tries++) {
+        const c = Math.floor(rand() * grid.cols);
+        const r = Math.floor(rand() * grid.rows);
+        if (cellKind(grid, c, r) !== CELL_INSIDE) continue;
+        found++;
+        const fx = found % 2 === 0 ? 0.5 : rand();
+        const fy = found % 2 === 0 ? 0.5 : rand();
+        const lon = box[0] + (c + fx) * w;
+        const lat = box[1] + (r + fy) * h;
+        check(lon, lat, `interior cell of ${id}`);
+        expect(index.containing(lat, lon, undefined, stats)).toContain(id);
+        answeredByGrid += stats.gridInside!;
+      }
+      expect(found, `interior cells of ${id}`).toBeGreaterThan(0);
+    }
+    expect(answeredByGrid).toBeGreaterThan(0);
+  });
+
+  it('agrees exactly on cell lines and cell corners (either neighbour may get the point)', () => {
+    for (const id of fences.keys()) {
+      const { box, grid } = gridOf(id);
+      const w = 1 / grid.cellsPerLon;
+      const h = 1 / grid.cellsPerLat;
+      for (let i = 0; i < 40; i++) {
+        const c = Math.floor(rand() * (grid.cols + 1));
+        const r = Math.floor(rand() * (grid.rows + 1));
+        const onX = Math.min(box[2], box[0] + c * w);
+        const onY = Math.min(box[3], box[1] + r * h);
+        check(onX, onY, `corner (${c}, ${r}) of ${id}`);
+        check(onX, box[1] + rand() * (box[3] - box[1]), `column line ${c} of ${id}`);
+        check(box[0] + rand() * (box[2] - box[0]), onY, `row line ${r} of ${id}`);
+        // and a hair either side of the line
+        check(onX + 1e-12, onY - 1e-12, `next to corner (${c}, ${r}) of ${id}`);
+      }
+    }
+  });
+
+  it('agrees on vertices and on edges of shells and holes, which only boundary cells hold', () => {
+    for (const [id, f] of fences) {
+      const { box, grid } = gridOf(id);
+      for (const [lon, lat] of positionsOf(f.geometry)) {
+        check(lon!, lat!, `vertex of ${id}`);
+        expect(index.contains(id, lat!, lon!)).toBe(true);
+      }
+      let k = 0;
+      for (const [lon, lat] of edgePointsOf(f.geometry, rand)) {
+        if (k++ % 5 === 0) check(lon!, lat!, `edge point of ${id}`);
+        const c = Math.min(grid.cols - 1, Math.floor((lon! - box[0]) * grid.cellsPerLon));
+        const r = Math.min(grid.rows - 1, Math.floor((lat! - box[1]) * grid.cellsPerLat));
+        expect(cellKind(grid, c, r), `edge point of ${id} in cell (${c}, ${r})`).toBe(CELL_BOUNDARY);
+      }
+    }
+  });
+
+  it('is not fooled by NaN', () => {
+    expect(index.containing(NaN, CX)).toEqual([]);
+    expect(index.containing(CY, NaN)).toEqual([]);
+    for (const id of fences.keys()) {
+      expect(index.contains(id, NaN, NaN)).toBe(false);
+      expect(index.contains(id, CY, NaN)).toBe(false);
     }
   });
 });
@@ -354,22 +481,27 @@ describe('FenceIndex API', () => {
     expect([...index.all()].map((f) => f.id)).toEqual(['z', 'y']);
   });
 
-  it('stats: the exclusion grid spares turf calls without changing answers (checked against brute force above)', () => {
+  it('stats: the cell grid answers most candidates without turf, without changing answers (brute force above)', () => {
     const rand = seededRandom(3);
     const index = new FenceIndex();
     for (let i = 0; i < 200; i++) index.set(`f${i}`, randomFence(rand, i));
     const stats: FenceQueryStats = { boxes: 0, turfCalls: 0 };
     let boxes = 0;
     let turfCalls = 0;
+    let gridInside = 0;
     let hits = 0;
     for (let i = 0; i < 3000; i++) {
       hits += index.containing(LAT0 + rand() * SPAN, LON0 + rand() * SPAN, undefined, stats).length;
-      expect(stats.turfCalls).toBeLessThanOrEqual(stats.boxes);
+      expect(stats.turfCalls + stats.gridInside!).toBeLessThanOrEqual(stats.boxes);
       boxes += stats.boxes;
       turfCalls += stats.turfCalls;
+      gridInside += stats.gridInside!;
     }
-    expect(turfCalls).toBeGreaterThanOrEqual(hits);
-    expect(turfCalls).toBeLessThan(0.9 * boxes);
+    // Every hit is a grid "inside" or a turf "true"; most candidates need no turf call.
+    expect(gridInside).toBeLessThanOrEqual(hits);
+    expect(turfCalls).toBeGreaterThanOrEqual(hits - gridInside);
+    expect(gridInside).toBeGreaterThan(0.7 * hits);
+    expect(turfCalls).toBeLessThan(0.2 * boxes);
   });
 
   it('overlapsCircle agrees with turf pointToPolygonDistance on random points and fences', () => {
