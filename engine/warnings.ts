@@ -114,6 +114,8 @@ export class Warnings {
   private readonly sensors = new Map<string, SensorWatch>();
   private stored = new Map<string, Map<string, ThresholdsBody>>();
   private forecasts: ForecastBook;
+  /** every gauge named by a stored downstream link, at either end */
+  private readonly chained = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -151,13 +153,19 @@ export class Warnings {
   sensorAdded(d: Device, nowMs: number): void {
     if (d.kind !== 'sensor') return;
     this.watch(d, nowMs);
-    this.rebuildForecasts(nowMs, false);
+    // Only a gauge on a river chain changes the forecasts (rebuilding for every sensor of a bulk import is O(n^2)).
+    if (this.onChain(d.id)) this.rebuildForecasts(nowMs, false);
   }
 
   sensorRemoved(id: string, nowMs: number): void {
     if (!this.sensors.delete(id)) return;
     for (const a of this.alerts.active()) if (a.sourceId === id) this.alerts.resolve(a.kind, id, nowMs, 'sensor removed');
-    this.rebuildForecasts(nowMs, false);
+    if (this.onChain(id)) this.rebuildForecasts(nowMs, false);
+  }
+
+  /** a bundled gauge, or a gauge named in stored downstream links (either end) */
+  private onChain(id: string): boolean {
+    return BUNDLED.has(id) || this.chained.has(id);
   }
 
   thresholdsOf(id: string): ThresholdsBody[] {
@@ -200,17 +208,21 @@ export class Warnings {
       }
     }
     for (const d of normal.downstream ?? []) if (d.sensor_id === id) throw new ThresholdsError('downstream', 'a gauge cannot be downstream of itself');
-    const previousLinks = this.links();
     let m = this.stored.get(id);
     if (!m) this.stored.set(id, (m = new Map()));
     const before = m.get(normal.metric);
+    // Links change only when this body or the one it replaces names downstream gauges.
+    const linksMayChange = normal.downstream !== undefined || before?.downstream !== undefined;
+    const previousLinks = linksMayChange ? this.links() : [];
     m.set(normal.metric, normal);
-    try {
-      new ForecastBook(this.links(), (x) => severityOf(x)); // refuses a cycle before anything changes
-    } catch (err) {
-      if (before) m.set(normal.metric, before);
-      else m.delete(normal.metric);
-      throw new ThresholdsError('downstream', (err as Error).message);
+    if (linksMayChange) {
+      try {
+        new ForecastBook(this.links(), (x) => severityOf(x)); // refuses a cycle before anything changes
+      } catch (err) {
+        if (before) m.set(normal.metric, before);
+        else m.delete(normal.metric);
+        throw new ThresholdsError('downstream', (err as Error).message);
+      }
     }
     await putThreshold(this.db, { sensorId: id, metric: normal.metric, config: normal as unknown as Record<string, unknown> }).catch((err) => {
       if (before) m.set(normal.metric, before);
@@ -227,7 +239,7 @@ export class Warnings {
       s.watches.set(normal.metric, watch);
       this.apply(s, watch, evaluator.configure(config, nowMs), nowMs);
     }
-    if (JSON.stringify(previousLinks) !== JSON.stringify(this.links())) this.rebuildForecasts(nowMs, false);
+    if (linksMayChange && JSON.stringify(previousLinks) !== JSON.stringify(this.links())) this.rebuildForecasts(nowMs, false);
     return normal;
   }
 
@@ -484,9 +496,13 @@ export class Warnings {
       byFrom.set(l.from, list);
     }
     // Stored downstream links replace a gauge's bundled ones.
+    this.chained.clear();
     for (const [id, m] of this.stored) {
       for (const b of m.values()) {
-        if (b.downstream) byFrom.set(id, b.downstream.map((d) => ({ from: id, to: d.sensor_id, travelS: d.travel_s })));
+        if (!b.downstream) continue;
+        byFrom.set(id, b.downstream.map((d) => ({ from: id, to: d.sensor_id, travelS: d.travel_s })));
+        this.chained.add(id);
+        for (const d of b.downstream) this.chained.add(d.sensor_id);
       }
     }
     return [...byFrom.values()].flat().sort((a, b) => (a.from + a.to < b.from + b.to ? -1 : 1));
