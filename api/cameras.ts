@@ -3,7 +3,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ApiDeps } from './deps.ts';
 import { ApiError, errorSchema } from './errors.ts';
-import { iso } from './params.ts';
+import { iso, LAT_LON_PROPERTIES } from './params.ts';
 import { CameraExistsError, type Camera } from '../cctv/cameras.ts';
 import { redactUrlPasswords } from '../cctv/mpeg.ts';
 import { STREAM_ERRORS } from '../cctv/relay.ts';
@@ -77,8 +77,7 @@ export const camerasRoutes =
           properties: {
             id: { type: 'string', pattern: ID_PATTERN },
             name: { type: 'string', minLength: 1, maxLength: 200 },
-            lat: { type: 'number', minimum: -90, maximum: 90 },
-            lon: { type: 'number', minimum: -180, maximum: 180 },
+            ...LAT_LON_PROPERTIES,
             rtsp_url: { type: 'string', pattern: '^rtsps?://[^\\s]+$', maxLength: 2000, description: 'rtsp://[user:password@]host[:port]/path' },
           },
         },
@@ -116,8 +115,7 @@ export const camerasRoutes =
           type: 'object',
           required: ['lat', 'lon'],
           properties: {
-            lat: { type: 'number', minimum: -90, maximum: 90 },
-            lon: { type: 'number', minimum: -180, maximum: 180 },
+            ...LAT_LON_PROPERTIES,
             k: { type: 'integer', minimum: 1, maximum: 1000, default: 5 },
             max_distance_m: { type: 'number', exclusiveMinimum: 0 },
           },

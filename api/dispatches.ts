@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ApiDeps } from './deps.ts';
 import { ApiError, errorSchema } from './errors.ts';
-import { iso } from './params.ts';
+import { iso, LAT_LON_PROPERTIES } from './params.ts';
 import { attachedCamerasSchema, camerasNear } from './cameras.ts';
 import { VEHICLE_TYPES, type VehicleType } from '../ingest/model.ts';
 import { DISPATCH_STATES, type DispatchState } from '../store/dispatches.ts';
@@ -69,8 +69,7 @@ export const dispatchesRoutes =
           required: ['lat', 'lon'],
           additionalProperties: false,
           properties: {
-            lat: { type: 'number', minimum: -90, maximum: 90 },
-            lon: { type: 'number', minimum: -180, maximum: 180 },
+            ...LAT_LON_PROPERTIES,
             type: { type: 'string', enum: [...VEHICLE_TYPES], default: 'ambulance' },
             note: { type: 'string', maxLength: 2000 },
             max_age_s: { type: 'number', minimum: 1, default: 120, description: 'a vehicle silent longer is never reserved' },

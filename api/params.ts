@@ -27,3 +27,9 @@ export function parseDuration(raw: string, field: string): number {
 }
 
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** JSON-schema properties of a WGS84 point in degrees (bodies and query strings). */
+export const LAT_LON_PROPERTIES = {
+  lat: { type: 'number', minimum: -90, maximum: 90 },
+  lon: { type: 'number', minimum: -180, maximum: 180 },
+} as const;

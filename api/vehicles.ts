@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ApiDeps } from './deps.ts';
 import { ApiError, errorSchema } from './errors.ts';
-import { iso, parseBBox, parseTime } from './params.ts';
+import { iso, parseBBox, parseTime, LAT_LON_PROPERTIES } from './params.ts';
 import { VEHICLE_STATUSES, VEHICLE_TYPES, type VehicleStatus, type VehicleType } from '../ingest/model.ts';
 import type { LiveVehicle } from '../geo/vehicle-index.ts';
 import { etaSeconds } from '../geo/eta.ts';
@@ -129,8 +129,7 @@ export const vehiclesRoutes =
           type: 'object',
           required: ['lat', 'lon'],
           properties: {
-            lat: { type: 'number', minimum: -90, maximum: 90 },
-            lon: { type: 'number', minimum: -180, maximum: 180 },
+            ...LAT_LON_PROPERTIES,
             type: typeList,
             status: { ...statusList, default: 'available' },
             k: { type: 'integer', minimum: 1, maximum: 100, default: 5 },

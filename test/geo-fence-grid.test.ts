@@ -20,28 +20,9 @@ import {
   type CellGrid,
 } from '../geo/fence-grid.ts';
 import { seededRandom } from './helpers/seeded-random.ts';
+import { circleRing, starRing, type Rand } from './helpers/polygons.ts';
 
-type Rand = () => number;
 type Box = [number, number, number, number];
-
-function starRing(rand: Rand, cx: number, cy: number, r: number, n: number, minFrac: number): Position[] {
-  const ring: Position[] = [];
-  const step = (2 * Math.PI) / n;
-  for (let i = 0; i < n; i++) {
-    const a = i * step + (rand() - 0.5) * 0.6 * step;
-    const rr = r * (minFrac + (1 - minFrac) * rand());
-    ring.push([cx + rr * Math.cos(a), cy + rr * Math.sin(a)]);
-  }
-  ring.push([...ring[0]!]);
-  return ring;
-}
-
-function circleRing(cx: number, cy: number, r: number, n: number): Position[] {
-  const ring: Position[] = [];
-  for (let i = 0; i < n; i++) ring.push([cx + r * Math.cos((-2 * Math.PI * i) / n), cy + r * Math.sin((-2 * Math.PI * i) / n)]);
-  ring.push([...ring[0]!]);
-  return ring;
-}
 
 function rect(x0: number, y0: number, x1: number, y1: number): Position[] {
   return [

@@ -9,34 +9,12 @@ import { FenceIndex, type FenceQueryStats } from '../geo/fence-index.ts';
 import { cellKind, CELL_BOUNDARY, CELL_INSIDE, chooseCellGrid } from '../geo/fence-grid.ts';
 import { validateFence, type FenceInput } from '../geo/fence-validate.ts';
 import { seededRandom } from './helpers/seeded-random.ts';
-
-type Rand = () => number;
+import { circleRing, starRing, type Rand } from './helpers/polygons.ts';
 
 // A 0.1 x 0.1 degree patch of central Jakarta, small enough that fences pile up on each other.
 const LON0 = 106.8;
 const LAT0 = -6.25;
 const SPAN = 0.1;
-
-/** A star-shaped ring around (cx, cy): evenly spaced angles with jitter, radius in [minFrac, 1] x r. */
-function starRing(rand: Rand, cx: number, cy: number, r: number, n: number, minFrac: number): Position[] {
-  const ring: Position[] = [];
-  const step = (2 * Math.PI) / n;
-  for (let i = 0; i < n; i++) {
-    const a = i * step + (rand() - 0.5) * 0.6 * step;
-    const rr = r * (minFrac + (1 - minFrac) * rand());
-    ring.push([cx + rr * Math.cos(a), cy + rr * Math.sin(a)]);
-  }
-  ring.push([...ring[0]!]);
-  return ring;
-}
-
-/** A ring traced the other way round, as holes usually are (RFC 7946 3.1.6); the index must not care. */
-function circleRing(cx: number, cy: number, r: number, n: number): Position[] {
-  const ring: Position[] = [];
-  for (let i = 0; i < n; i++) ring.push([cx + r * Math.cos((-2 * Math.PI * i) / n), cy + r * Math.sin((-2 * Math.PI * i) / n)]);
-  ring.push([...ring[0]!]);
-  return ring;
-}
 
 function randomPolygon(rand: Rand, kind: 'convex' | 'star' | 'holed', cx: number, cy: number, r: number): Position[][] {
   const n = 8 + Math.floor(rand() * 40);
