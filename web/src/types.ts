@@ -6,14 +6,7 @@ export const VEHICLE_STATUSES = ['available', 'dispatched', 'en_route', 'on_scen
 export type VehicleStatus = (typeof VEHICLE_STATUSES)[number];
 
 /** One live vehicle, as the dashboard keeps it (`ts` in epoch ms). */
-export interface Vehicle {
-  id: string;
-  type: string;
-  status: string;
-  lat: number;
-  lon: number;
-  speed_kmh: number | null;
-  heading: number | null;
+export interface Vehicle extends Omit<VehicleEvent, 'ts' | 'age_s'> {
   ts: number;
   /** the fix's time on this browser's clock (now - age_s when received): staleness survives a skewed clock */
   localTs: number;
