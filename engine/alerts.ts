@@ -36,6 +36,8 @@ export interface DeliveryTarget {
 /** The JSON an alert is shown as, on MQTT (CONTRACT.md) and in the API. */
 export function alertView(a: AlertRow) {
   return {
+    // the kind's own details first: they can never shadow the contract's fields below
+    ...a.details,
     id: a.id,
     kind: a.kind,
     source_id: a.sourceId,
@@ -49,7 +51,6 @@ export function alertView(a: AlertRow) {
     acknowledged_at: a.acknowledgedAt === null ? null : new Date(a.acknowledgedAt).toISOString(),
     acknowledged_by: a.acknowledgedBy,
     resolved_at: a.resolvedAt === null ? null : new Date(a.resolvedAt).toISOString(),
-    ...a.details,
   };
 }
 

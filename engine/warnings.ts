@@ -12,7 +12,7 @@ import { AirWindow } from '../warning/air-window.ts';
 import { ISPU_POLLUTANTS, epaPm25Aqi, ispuCategory, stationIspu, type IspuPollutant } from '../warning/ispu.ts';
 import { kindOfMetric, levelName, severityOf } from '../warning/levels.ts';
 import { areaFromGeoJSON, type Area } from '../geo/area-index.ts';
-import type { Reading } from '../ingest/model.ts';
+import type { Metric, Reading } from '../ingest/model.ts';
 import type { Registry, Device } from './registry.ts';
 import type { SensorState } from './sensor-state.ts';
 import type { AlertCenter } from './alerts.ts';
@@ -232,12 +232,12 @@ export class Warnings {
     const w = s.watches.get(normal.metric);
     if (w) {
       w.body = normal;
-      this.apply(s, w, w.evaluator.configure(config, nowMs), nowMs);
+      this.apply(s, w, w.evaluator.configure(config, nowMs));
     } else {
       const evaluator = new GaugeEvaluator(config, nowMs, this.restoreOf(s.id, normal.metric));
       const watch = { metric: normal.metric, body: normal, evaluator };
       s.watches.set(normal.metric, watch);
-      this.apply(s, watch, evaluator.configure(config, nowMs), nowMs);
+      this.apply(s, watch, evaluator.configure(config, nowMs));
     }
     if (linksMayChange && JSON.stringify(previousLinks) !== JSON.stringify(this.links())) this.rebuildForecasts(nowMs, false);
     return normal;
@@ -260,7 +260,7 @@ export class Warnings {
   }
 
   /** Readings that moved the live picture (late ones never get here), one message's worth. */
-  onReadings(readings: readonly Reading[], nowMs: number): void {
+  onReadings(readings: readonly Reading[]): void {
     if (readings.length === 0) return;
     const s = this.sensors.get(readings[0]!.deviceId);
     if (!s) return;
@@ -269,7 +269,7 @@ export class Warnings {
     for (const r of readings) {
       newest = Math.max(newest, r.ts);
       const w = s.watches.get(r.metric);
-      if (w) this.apply(s, w, w.evaluator.reading(r.value, r.ts), nowMs);
+      if (w) this.apply(s, w, w.evaluator.reading(r.value, r.ts));
       if ((ISPU_POLLUTANTS as readonly string[]).includes(r.metric)) {
         s.air ??= this.newAirWindow();
         s.air.add(r.metric as IspuPollutant, r.value, r.ts);
@@ -385,7 +385,7 @@ export class Warnings {
       s.watches.set(metric, w);
       // Re-judge the last stored value: a condition that held when the engine stopped (or that
       // was never committed before a crash) is raised now, never forgotten.
-      if (evaluator.lastValue !== null) this.apply(s, w, evaluator.configure(toGaugeConfig(body), nowMs), nowMs);
+      if (evaluator.lastValue !== null) this.apply(s, w, evaluator.configure(toGaugeConfig(body), nowMs));
     }
     for (const a of this.alerts.active()) if (a.sourceId === d.id && a.kind === 'sensor_offline') s.offline = true;
   }
@@ -393,7 +393,7 @@ export class Warnings {
   private restoreOf(id: string, metric: string) {
     const kind = kindOfMetric(metric);
     const level = this.alerts.get(kind, id);
-    const live = this.live.get(id)?.values[metric as keyof ReturnType<SensorState['get']> & string] as { value: number; ts: number } | undefined;
+    const live = this.live.get(id)?.values[metric as Metric];
     return {
       status: level?.level ?? NORMAL,
       ...(live ? { lastTs: live.ts, lastValue: live.value } : {}),
@@ -411,7 +411,7 @@ export class Warnings {
     return s.device.name ?? s.id;
   }
 
-  private apply(s: SensorWatch, w: Watch, changes: readonly GaugeChange[], nowMs: number): void {
+  private apply(s: SensorWatch, w: Watch, changes: readonly GaugeChange[]): void {
     const primary = PRIMARY_METRIC[s.device.type] === w.metric || (!PRIMARY_METRIC[s.device.type] && s.watches.size === 1);
     const unit = UNITS[w.metric] ?? null;
     const kind = kindOfMetric(w.metric);
@@ -443,7 +443,7 @@ export class Warnings {
             this.alerts.raise({
               kind: 'sensor_stuck', sourceId: s.id, level: 'SENSOR_STUCK', value: c.value, unit, ts: c.ts,
               message: `${this.nameOf(s)}: ${w.metric} has read ${c.value} for ${c.readings} readings since ${new Date(c.sinceTs).toISOString()}`,
-              details: { metric: w.metric, since: new Date(c.sinceTs).toISOString() },
+              details: { metric: w.metric, stuck_since: new Date(c.sinceTs).toISOString() },
             });
           } else this.alerts.resolve('sensor_stuck', s.id, c.ts, 'value changed', c.value);
           break;
@@ -451,7 +451,6 @@ export class Warnings {
           break; // watched per sensor (any metric counts), in tick()
       }
     }
-    void nowMs;
   }
 
   private applyForecasts(changes: readonly ForecastChange[]): void {

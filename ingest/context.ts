@@ -41,7 +41,7 @@ export interface IngestDeps {
   limits: { maxFutureMs: number };
   geofences: Geofences;
   /** early warning: judges live readings (synchronously, in arrival order) */
-  warnings: { onReadings(readings: readonly Reading[], nowMs: number): void };
+  warnings: { onReadings(readings: readonly Reading[]): void };
   /** an early-warning fault for one message: logged and counted, the readings still stored */
   warningFailed(deviceId: string, err: Error): void;
   publishFenceEvents(events: readonly FenceEventRow[]): void;

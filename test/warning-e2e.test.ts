@@ -256,7 +256,9 @@ describe('sensor health', () => {
     });
     const t0 = Date.now() + 2000;
     for (let i = 0; i < 4; i++) await read('pintu-x', { water_level_cm: 63 }, t0 + i * 1000);
-    await waitFor(async () => (await activeAlerts('sensor_stuck')).find((a) => a.source_id === 'pintu-x'));
+    const stuck = await waitFor(async () => (await activeAlerts('sensor_stuck')).find((a) => a.source_id === 'pintu-x'));
+    // the run's start is its own field: `since` stays the alert's raise time (the 4th identical reading)
+    expect(stuck).toMatchObject({ stuck_since: new Date(t0).toISOString(), since: new Date(t0 + 3000).toISOString() });
     await read('pintu-x', { water_level_cm: 64 }, t0 + 5000);
     await waitFor(async () => !(await activeAlerts('sensor_stuck')).some((a) => a.source_id === 'pintu-x'));
   });

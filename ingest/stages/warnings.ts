@@ -7,7 +7,7 @@ import type { Stage } from '../context.ts';
 export const evaluateWarnings: Stage = (msg, deps) => {
   if (!msg.liveReadings.length) return;
   try {
-    deps.warnings.onReadings(msg.liveReadings, msg.nowMs);
+    deps.warnings.onReadings(msg.liveReadings);
   } catch (err) {
     deps.warningFailed(msg.device.id, err as Error);
   }
