@@ -113,7 +113,9 @@ export const alertsRoutes =
       const hits = deps.vehicles.nearest(lat, lon, {
         k: q.k,
         maxDistanceM: q.radius_m,
-        filter: (v) => (!q.type || v.type === q.type) && (!q.status || v.status === q.status),
+        // Validated against the enums by the schema.
+        ...(q.type ? { types: new Set([q.type as (typeof VEHICLE_TYPES)[number]]) } : {}),
+        ...(q.status ? { statuses: new Set([q.status as (typeof VEHICLE_STATUSES)[number]]) } : {}),
       });
       return {
         alert_id: a.id,

@@ -1,10 +1,11 @@
-// Micro benchmark of the live vehicle index: `npx tsx bench/geo-nearest.ts` (bench/run.ts reuses it).
+// Micro benchmark of the live vehicle index: `npx tsx bench/geo-nearest.ts [--cell-deg 0.005]` (bench/run.ts reuses it).
 // Seeded: 100,000 vehicles (90% over Jakarta, 10% worldwide), 10,000 nearest(k=5) queries, 100,000 upserts.
+// --cell-deg tries another grid cell size than the index's default (geo/vehicle-index.ts CELL_SIZE_DEG).
 
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { VEHICLE_STATUSES, VEHICLE_TYPES } from '../ingest/model.ts';
-import { VehicleIndex, type LiveVehicle, type NearestStats } from '../geo/vehicle-index.ts';
+import { VehicleIndex, type LiveVehicle, type NearestStats, type VehicleIndexOptions } from '../geo/vehicle-index.ts';
 import { seededRandom } from '../test/helpers/seeded-random.ts';
 
 export const GEO_VEHICLES = 100_000;
@@ -32,7 +33,7 @@ function time(run: () => void): number {
 }
 
 /** Runs the whole seeded micro benchmark (a few seconds) and returns one row per operation. */
-export function runGeoNearest(): GeoResult {
+export function runGeoNearest(opts: VehicleIndexOptions = {}): GeoResult {
   const rand = seededRandom(20240501);
   const between = (min: number, max: number): number => min + (max - min) * rand();
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
@@ -64,9 +65,9 @@ export function runGeoNearest(): GeoResult {
     rows.push({ name, ops, ms, opsPerS: (ops / ms) * 1000 });
   };
 
-  const index = new VehicleIndex();
+  const index = new VehicleIndex(opts);
   record('upsert (insert into growing tree)', GEO_VEHICLES, time(() => fleet.forEach((v) => index.upsert(v))));
-  const bulk = new VehicleIndex();
+  const bulk = new VehicleIndex(opts);
   record('load (bulk, OMT)', GEO_VEHICLES, time(() => bulk.load(fleet)));
 
   // Warm up the JIT on a different set of points.
@@ -96,6 +97,25 @@ export function runGeoNearest(): GeoResult {
       }
     }),
   );
+  // What GET /vehicles/nearest asks by default: status available (a partition set), fixes younger than max_age_s.
+  const available = new Set(['available'] as const);
+  const oldestTs = 1_700_000_000_000 - 120_000;
+  const fresh = (v: Readonly<LiveVehicle>): boolean => v.ts >= oldestTs;
+  record(
+    'nearest k=5, statuses {available} + fix-age filter (the HTTP query)',
+    QUERIES,
+    time(() => {
+      for (const [lat, lon] of queries) index.nearest(lat, lon, { k: 5, statuses: available, filter: fresh });
+    }),
+  );
+  const ambulances = new Set(['ambulance'] as const);
+  record(
+    'nearest k=5, available ambulances as types/statuses sets (the dispatcher)',
+    QUERIES,
+    time(() => {
+      for (const [lat, lon] of queries) index.nearest(lat, lon, { k: 5, types: ambulances, statuses: available });
+    }),
+  );
   record(
     'nearest k=5 on the bulk-loaded tree',
     QUERIES,
@@ -115,8 +135,10 @@ export function runGeoNearest(): GeoResult {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const result = runGeoNearest();
-  console.log(`VehicleIndex, ${result.vehicles.toLocaleString('en')} vehicles, node ${process.version}`);
+  const at = process.argv.indexOf('--cell-deg');
+  const cellSizeDeg = at > 0 ? Number(process.argv[at + 1]) : undefined;
+  const result = runGeoNearest(cellSizeDeg === undefined ? {} : { cellSizeDeg });
+  console.log(`VehicleIndex, ${result.vehicles.toLocaleString('en')} vehicles${cellSizeDeg === undefined ? '' : `, cells of ${cellSizeDeg} degrees`}, node ${process.version}`);
   console.log('| operation | ops | ms | ops/s |');
   console.log('|---|---:|---:|---:|');
   for (const r of result.rows) {

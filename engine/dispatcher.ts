@@ -86,9 +86,10 @@ export class Dispatcher {
       const hits = this.vehicles.nearest(req.lat, req.lon, {
         k: CANDIDATES,
         ...(req.maxDistanceM === null ? {} : { maxDistanceM: req.maxDistanceM }),
+        // Only the index's (type, available) partition is searched.
+        types: new Set([req.type]),
+        statuses: new Set(['available'] as const),
         filter: (v) =>
-          v.type === req.type &&
-          v.status === 'available' &&
           v.ts >= oldestTs &&
           !tried.has(v.id) &&
           !this.openByVehicle.has(v.id) &&

@@ -11,7 +11,7 @@ import { boxMinHav, havToM, haversineCosM, metresToHavCeil } from './distance.ts
 import { MinHeap } from './heap.ts';
 
 /** rbush's internal node (rbush 4 index.js `createNode`); @types/rbush does not declare `tree.data`. */
-interface RBushNode<T> extends BBox {
+export interface RBushNode<T> extends BBox {
   children: Array<RBushNode<T> | T>;
   height: number;
   leaf: boolean;
@@ -99,7 +99,8 @@ export function nearestInTree<T extends BBox>(tree: RBush<T>, lat: number, lon: 
   return results;
 }
 
-function checkQuery(lat: number, lon: number, k: number, maxDistanceM: number | undefined): void {
+/** Throws a RangeError saying what is wrong with a nearest query's point, k or distance limit. */
+export function checkQuery(lat: number, lon: number, k: number, maxDistanceM: number | undefined): void {
   if (!(lat >= -90 && lat <= 90)) throw new RangeError(`nearest: lat must be a number in [-90, 90], got ${lat}`);
   if (!(lon >= -180 && lon <= 180)) throw new RangeError(`nearest: lon must be a number in [-180, 180], got ${lon}`);
   if (!(Number.isInteger(k) && k >= 0) && k !== Infinity) {

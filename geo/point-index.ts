@@ -1,5 +1,5 @@
-// Fixed points (cameras) in an rbush for great-circle nearest queries: the best-first walk of knn.ts,
-// as VehicleIndex uses it, without the live-fix bookkeeping. Items are replaced, never mutated.
+// Fixed points (cameras) in an rbush for great-circle nearest queries: the best-first walk of knn.ts
+// over a plain tree of points. Items are replaced, never mutated.
 
 import RBush from 'rbush';
 import { nearestInTree, type KnnStats } from './knn.ts';

@@ -1,10 +1,10 @@
 // VehicleIndex against brute force on seeded random fleets (the Tile38 way: nearest checked against a full scan).
 
 import { describe, expect, it } from 'vitest';
-import { VEHICLE_STATUSES, VEHICLE_TYPES } from '../ingest/model.ts';
+import { VEHICLE_STATUSES, VEHICLE_TYPES, type VehicleStatus, type VehicleType } from '../ingest/model.ts';
 import { EARTH_RADIUS_M, boxMinDistanceM, haversineM } from '../geo/distance.ts';
 import { MinHeap } from '../geo/heap.ts';
-import { VehicleIndex, type LiveVehicle, type NearestStats, type VehicleFilter } from '../geo/vehicle-index.ts';
+import { CELL_SIZE_DEG, VehicleIndex, type LiveVehicle, type NearestOptions, type NearestStats, type VehicleFilter } from '../geo/vehicle-index.ts';
 import { seededRandom } from './helpers/seeded-random.ts';
 
 const RAD = Math.PI / 180;
@@ -471,5 +471,239 @@ describe('VehicleIndex.inBBox', () => {
       );
       expect(available.map((v) => v.id).sort(byId)).toEqual(want);
     }
+  });
+});
+
+/** A random non-empty subset, or undefined (no restriction) a third of the time. */
+function randomSubset<T>(rand: Rand, all: readonly T[]): ReadonlySet<T> | undefined {
+  if (rand() < 0.33) return undefined;
+  const chosen = all.filter(() => rand() < 0.35);
+  return new Set(chosen.length > 0 ? chosen : [pick(rand, all)]);
+}
+
+/** nearest with these options against brute force over the fleet (sets and filter applied by the brute force too). */
+function expectNearestLikeBrute(
+  index: VehicleIndex,
+  fleet: Iterable<Readonly<LiveVehicle>>,
+  lat: number,
+  lon: number,
+  opts: NearestOptions,
+  context: string,
+): void {
+  const { types, statuses, filter } = opts;
+  const keep: VehicleFilter = (v) => (!types || types.has(v.type)) && (!statuses || statuses.has(v.status)) && (!filter || filter(v));
+  const got = index.nearest(lat, lon, opts);
+  const want = bruteNearest(fleet, lat, lon, opts.k, opts.maxDistanceM, keep);
+  expect(got.map((h) => h.vehicle.id), context).toEqual(want.map((h) => h.id));
+  for (let i = 0; i < got.length; i++) expect(got[i]!.distanceM, context).toBe(want[i]!.distanceM);
+}
+
+/** Random queries with k in {1, 5, 50, Infinity within a distance}, partition sets and filters. */
+function expectPartitionQueriesLikeBrute(index: VehicleIndex, fleet: readonly Readonly<LiveVehicle>[], rand: Rand, queries: number): void {
+  const filters: Array<VehicleFilter | undefined> = [undefined, undefined, (v) => v.ts % 3 !== 0, (v) => v.id.length % 2 === 0, (v) => v.speedKmh === null];
+  for (let q = 0; q < queries; q++) {
+    const on = rand() < 0.15 ? pick(rand, fleet) : undefined;
+    const [lat, lon] = on ? [on.lat, on.lon] : randomPoint(rand);
+    const kind = Math.floor(rand() * 4);
+    const k = [1, 5, 50, Infinity][kind]!;
+    const maxDistanceM =
+      k === Infinity ? Math.exp(between(rand, Math.log(50), Math.log(30_000))) : rand() < 0.5 ? undefined : Math.exp(between(rand, Math.log(100), Math.log(5e6)));
+    const opts: NearestOptions = { k, maxDistanceM, types: randomSubset(rand, VEHICLE_TYPES), statuses: randomSubset(rand, VEHICLE_STATUSES), filter: pick(rand, filters) };
+    const context = `query ${q} at ${lat},${lon} k=${k} max=${maxDistanceM} types=${opts.types ? [...opts.types] : '*'} statuses=${opts.statuses ? [...opts.statuses] : '*'}`;
+    expectNearestLikeBrute(index, fleet, lat, lon, opts, context);
+  }
+}
+
+describe('VehicleIndex partitions (types, statuses) and grid cells', () => {
+  it('uses a documented default cell size', () => {
+    expect([0.0025, 0.005, 0.01]).toContain(CELL_SIZE_DEG);
+  });
+
+  for (const cellSizeDeg of [CELL_SIZE_DEG, 0.0025, 0.007, 1]) {
+    it(`equals brute force with types/statuses sets, filters and k in {1, 5, 50, Infinity} (cells of ${cellSizeDeg} degrees)`, () => {
+      const fleet = makeFleet(100 + Math.round(cellSizeDeg * 1e4), 4000);
+      const index = new VehicleIndex({ cellSizeDeg });
+      for (const v of fleet) index.upsert(v);
+      expectPartitionQueriesLikeBrute(index, fleet, seededRandom(101), 400);
+    });
+  }
+
+  it('stays exact through moves across cells and partitions, removals, attribute changes and a reload', () => {
+    const rand = seededRandom(120);
+    const index = new VehicleIndex();
+    const model = new Map<string, LiveVehicle>();
+    for (const v of makeFleet(121, 2500)) {
+      index.upsert(v);
+      model.set(v.id, { ...v });
+    }
+    let nextId = 0;
+    for (let round = 0; round < 6; round++) {
+      for (let op = 0; op < 2000; op++) {
+        const ids = [...model.keys()];
+        const r = rand();
+        if (r < 0.55) {
+          // Mostly hops of a cell or two (often across an edge), sometimes with a new type or status too.
+          const old = model.get(pick(rand, ids))!;
+          const step = CELL_SIZE_DEG * between(rand, -2, 2);
+          const [lat, lon] =
+            rand() < 0.85
+              ? [Math.max(-90, Math.min(90, old.lat + step)), Math.max(-180, Math.min(180, old.lon + CELL_SIZE_DEG * between(rand, -2, 2)))]
+              : randomPoint(rand);
+          const moved: LiveVehicle = { ...old, lat, lon, ts: old.ts + 1000 };
+          if (rand() < 0.2) moved.status = pick(rand, VEHICLE_STATUSES);
+          if (rand() < 0.1) moved.type = pick(rand, VEHICLE_TYPES);
+          index.upsert(moved);
+          model.set(moved.id, moved);
+        } else if (r < 0.65) {
+          const [lat, lon] = randomPoint(rand);
+          const added = vehicle(rand, `n${nextId++}`, lat, lon);
+          index.upsert(added);
+          model.set(added.id, added);
+        } else if (r < 0.75) {
+          const id = pick(rand, ids);
+          expect(index.remove(id)).toBe(true);
+          model.delete(id);
+        } else {
+          const id = pick(rand, ids);
+          const patch: { status?: VehicleStatus; type?: VehicleType } = {};
+          if (rand() < 0.7) patch.status = pick(rand, VEHICLE_STATUSES);
+          if (rand() < 0.4) patch.type = pick(rand, VEHICLE_TYPES);
+          expect(index.setAttributes(id, patch)).toBe(true);
+          model.set(id, { ...model.get(id)!, ...patch });
+        }
+      }
+      expect(index.size).toBe(model.size);
+      for (const [id, v] of model) expect(index.get(id)).toEqual(v);
+      const current = [...model.values()];
+      expectPartitionQueriesLikeBrute(index, current, rand, 120);
+      for (let b = 0; b < 30; b++) {
+        const box = randomBBox(rand);
+        expect(index.inBBox(...box).map((v) => v.id).sort(byId), `box ${box}`).toEqual(bruteBBox(current, ...box));
+      }
+      if (round === 3) {
+        // A reload keeps answering the same, and moves after it still find their cells.
+        index.load(current);
+        expectPartitionQueriesLikeBrute(index, current, rand, 60);
+      }
+    }
+  });
+
+  it('orders exact ties by id across partitions and cells, with and without sets', () => {
+    const rand = seededRandom(130);
+    const index = new VehicleIndex();
+    const fleet: LiveVehicle[] = [];
+    // 120 vehicles on one spot (a cell corner) and 120 on another (inside a cell), in every partition, in random id order.
+    const corner = [-6.2, 106.8];
+    const inside = [-6.2 + CELL_SIZE_DEG / 3, 106.8 + CELL_SIZE_DEG / 3];
+    for (let i = 0; i < 240; i++) {
+      const [lat, lon] = i % 2 === 0 ? corner : inside;
+      const v = { ...vehicle(rand, `t${Math.floor(rand() * 1e9).toString(36)}${i}`, lat!, lon!), type: VEHICLE_TYPES[i % VEHICLE_TYPES.length]!, status: VEHICLE_STATUSES[(i >> 1) % VEHICLE_STATUSES.length]! };
+      fleet.push(v);
+      index.upsert(v);
+    }
+    for (const [lat, lon] of [corner, inside, [-6.2 + CELL_SIZE_DEG / 6, 106.8 + CELL_SIZE_DEG / 6]] as Array<[number, number]>) {
+      for (const k of [1, 5, 50, 200]) {
+        expectNearestLikeBrute(index, fleet, lat, lon, { k }, `ties k=${k}`);
+        expectNearestLikeBrute(index, fleet, lat, lon, { k, statuses: new Set(['available', 'busy']) }, `ties k=${k} statuses`);
+        expectNearestLikeBrute(index, fleet, lat, lon, { k, types: new Set(['ambulance']), filter: (v) => v.id < 'tm' }, `ties k=${k} ambulance`);
+      }
+    }
+    // maxDistanceM exactly at the tie distance includes all of them.
+    const d = haversineM(corner[0]!, corner[1]!, inside[0]!, inside[1]!);
+    expectNearestLikeBrute(index, fleet, corner[0]!, corner[1]!, { k: Infinity, maxDistanceM: d }, 'all within the tie distance');
+    expect(index.nearest(corner[0]!, corner[1]!, { k: Infinity, maxDistanceM: d }).length).toBe(240);
+  });
+
+  it('finds vehicles exactly on cell edges, on the antimeridian and at the poles', () => {
+    const rand = seededRandom(140);
+    const index = new VehicleIndex();
+    const fleet: LiveVehicle[] = [];
+    const spots: Array<[number, number]> = [
+      [90, 0], [90, 123], [-90, -45], [0, 180], [0, -180], [10, 180], [-10, -180], [89.99, 179.99], [-89.99, -179.99],
+    ];
+    for (let i = 0; i < 40; i++) spots.push([-6.2 + i * CELL_SIZE_DEG, 106.8 + i * CELL_SIZE_DEG]);
+    for (let i = 0; i < 40; i++) spots.push([Math.round(between(rand, -89, 89)), Math.round(between(rand, -179, 179))]);
+    spots.forEach(([lat, lon], i) => {
+      const v = vehicle(rand, `e${i}`, lat, lon);
+      fleet.push(v);
+      index.upsert(v);
+    });
+    for (const [lat, lon] of spots) {
+      for (const k of [1, 3, 50]) expectNearestLikeBrute(index, fleet, lat, lon, { k }, `at ${lat},${lon} k=${k}`);
+      expectNearestLikeBrute(index, fleet, lat, lon, { k: Infinity, maxDistanceM: 500_000 }, `within 500 km of ${lat},${lon}`);
+      expectNearestLikeBrute(index, fleet, lat, lon, { k: 2, statuses: new Set(['available']) }, `available near ${lat},${lon}`);
+    }
+    expect(index.inBBox(179, -20, -179, 20).map((v) => v.id).sort(byId)).toEqual(bruteBBox(fleet, 179, -20, -179, 20));
+    expect(index.inBBox(180, -90, 180, 90).map((v) => v.id).sort(byId)).toEqual(['e3', 'e5']);
+    expect(index.inBBox(-180, -90, -180, 90).map((v) => v.id).sort(byId)).toEqual(['e4', 'e6']);
+    expect(index.inBBox(-180, 89.999, 180, 90).map((v) => v.id).sort(byId)).toEqual(['e0', 'e1']);
+  });
+
+  it('inBBox equals brute force for boxes on cell edges and across the antimeridian, with a filter', () => {
+    const fleet = makeFleet(150, 5000);
+    const rand = seededRandom(151);
+    for (const cellSizeDeg of [CELL_SIZE_DEG, 0.0025, 1]) {
+      const index = new VehicleIndex({ cellSizeDeg });
+      index.load(fleet);
+      for (let b = 0; b < 150; b++) {
+        let box = randomBBox(rand);
+        // Snap some boxes to the grid so edges fall exactly on cell edges.
+        if (b % 3 === 0) box = box.map((x, i) => Math.max(i % 2 ? -90 : -180, Math.min(i % 2 ? 90 : 180, Math.round(x / cellSizeDeg) * cellSizeDeg))) as typeof box;
+        if (box[1] > box[3]) box = [box[0], box[3], box[2], box[1]];
+        expect(index.inBBox(...box).map((v) => v.id).sort(byId), `box ${box}`).toEqual(bruteBBox(fleet, ...box));
+        const busy = (v: Readonly<LiveVehicle>): boolean => v.status === 'busy';
+        expect(index.inBBox(...box, busy).map((v) => v.id).sort(byId)).toEqual(bruteBBox(fleet.filter(busy), ...box));
+      }
+    }
+  });
+
+  it('searches only the selected partitions: an empty set finds nothing, fewer vehicles are looked at', () => {
+    const fleet = makeFleet(160, 6000);
+    const index = new VehicleIndex();
+    index.load(fleet);
+    expect(index.nearest(-6.2, 106.8, { k: 5, types: new Set() })).toEqual([]);
+    expect(index.nearest(-6.2, 106.8, { k: 5, statuses: new Set() })).toEqual([]);
+    const rand = seededRandom(161);
+    const byFilter: NearestStats = { nodesVisited: 0, itemsVisited: 0 };
+    const bySets: NearestStats = { nodesVisited: 0, itemsVisited: 0 };
+    let filterItems = 0;
+    let setItems = 0;
+    const types = new Set(['ambulance'] as const);
+    const statuses = new Set(['available'] as const);
+    for (let q = 0; q < 100; q++) {
+      const [lat, lon] = [between(rand, -6.4, -6.0), between(rand, 106.6, 107.1)];
+      const a = index.nearest(lat, lon, { k: 5, filter: (v) => v.type === 'ambulance' && v.status === 'available', stats: byFilter });
+      const b = index.nearest(lat, lon, { k: 5, types, statuses, stats: bySets });
+      expect(b).toEqual(a);
+      filterItems += byFilter.itemsVisited;
+      setItems += bySets.itemsVisited;
+      expect(bySets.nodesVisited).toBeGreaterThan(0);
+    }
+    expect(setItems * 5).toBeLessThan(filterItems);
+  });
+
+  it('answers a nested query from inside a filter, and vehicles of types or statuses outside the enums', () => {
+    const rand = seededRandom(170);
+    const fleet = makeFleet(171, 800);
+    const index = new VehicleIndex();
+    index.load(fleet);
+    const odd = { ...vehicle(rand, 'odd', -6.2, 106.8), type: 'hovercraft' as VehicleType, status: 'sleeping' as VehicleStatus };
+    index.upsert(odd);
+    const all = [...fleet, odd];
+    expectNearestLikeBrute(index, all, -6.2, 106.8, { k: 3 }, 'with an odd vehicle');
+    expect(index.nearest(-6.2, 106.8, { k: 1, statuses: new Set(['sleeping' as VehicleStatus]) })[0]?.vehicle.id).toBe('odd');
+    expect(index.inBBox(106.79, -6.21, 106.81, -6.19).map((v) => v.id)).toContain('odd');
+    // A filter that itself asks the index (e.g. "has a neighbour within 2 km") gets a correct answer both times.
+    const hasNeighbour: VehicleFilter = (v) => index.nearest(v.lat, v.lon, { k: 2, maxDistanceM: 2000 }).length === 2;
+    expectNearestLikeBrute(index, all, -6.25, 106.85, { k: 10, filter: hasNeighbour }, 'nested');
+    expect(index.setAttributes('odd', { type: 'ambulance', status: 'available' })).toBe(true);
+    expect(index.nearest(-6.2, 106.8, { k: 1, types: new Set(['ambulance']), statuses: new Set(['available']) })[0]?.vehicle.id).toBe('odd');
+    expect(index.remove('odd')).toBe(true);
+    expectNearestLikeBrute(index, fleet, -6.2, 106.8, { k: 5, types: new Set(['ambulance']) }, 'after removing the odd one');
+  });
+
+  it('rejects a bad cell size', () => {
+    expect(() => new VehicleIndex({ cellSizeDeg: 0 })).toThrow(/cellSizeDeg/);
+    expect(() => new VehicleIndex({ cellSizeDeg: 5 })).toThrow(RangeError);
   });
 });
