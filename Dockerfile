@@ -30,7 +30,7 @@ COPY --from=web /app/web/dist ./web/dist
 ENV PANTAU_DATA_DIR=/data PANTAU_HOST=0.0.0.0
 RUN mkdir -p /data && chown node:node /data
 VOLUME ["/data"]
-EXPOSE 1883 8080
+EXPOSE 1883 8080 8081
 USER node
 ENTRYPOINT ["node", "bin/pantau.js"]
 CMD ["serve"]

@@ -32,7 +32,40 @@ declare module 'fastify' {
   }
 }
 
+export interface ApiBaseOptions {
+  version: string;
+  log: ApiDeps['log'];
+  /** the operator a bearer token belongs to, or null; may throw an ApiError (a replica that cannot ask its engine) */
+  authenticate(token: string): Promise<{ id: string; role: Role } | null>;
+  /** a line of the OpenAPI document's description */
+  description: string;
+}
+
+/** The engine's whole API. */
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = await createApiBase({
+    version: deps.version,
+    log: deps.log,
+    authenticate: (token) => deps.registry.authenticateOperator(token),
+    description: 'City control-room engine: devices, live vehicles, sensors. Contract v1.',
+  });
+  await app.register(devicesRoutes(deps), { prefix: '/api/v1' });
+  await app.register(vehiclesRoutes(deps), { prefix: '/api/v1' });
+  await app.register(sensorsRoutes(deps), { prefix: '/api/v1' });
+  await app.register(dispatchesRoutes(deps), { prefix: '/api/v1' });
+  await app.register(geofencesRoutes(deps), { prefix: '/api/v1' });
+  await app.register(alertsRoutes(deps), { prefix: '/api/v1' });
+  await app.register(subscribersRoutes(deps), { prefix: '/api/v1' });
+  await app.register(camerasRoutes(deps), { prefix: '/api/v1' });
+  await app.register(streamRoutes(deps), { prefix: '/api/v1' });
+  await app.register(operationsRoutes(deps));
+  await app.register(indexRoutes(deps));
+  await app.register(webRoutes(deps));
+  return app;
+}
+
+/** What the engine and an API replica share: OpenAPI, bearer tokens and roles, coded errors. */
+export async function createApiBase(opts: ApiBaseOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     forceCloseConnections: true,
@@ -42,7 +75,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Pantau API', version: deps.version, description: 'City control-room engine: devices, live vehicles, sensors. Contract v1.' },
+      info: { title: 'Pantau API', version: opts.version, description: opts.description },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
@@ -56,7 +89,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     const fromQuery = req.routeOptions.config?.tokenInQuery ? (req.query as { access_token?: unknown }).access_token : undefined;
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : typeof fromQuery === 'string' ? fromQuery.trim() : '';
     if (!token) throw new ApiError('UNAUTHORIZED', `send Authorization: Bearer <token>${req.routeOptions.config?.tokenInQuery ? ' or ?access_token=<token>' : ''}`);
-    const op = await deps.registry.authenticateOperator(token);
+    const op = await opts.authenticate(token);
     if (!op) throw new ApiError('UNAUTHORIZED', 'unknown or revoked token');
     if (RANK[op.role] < RANK[need]) throw new ApiError('FORBIDDEN', `this needs the ${need} role; the token has ${op.role}`);
     req.operator = op;
@@ -78,22 +111,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.code(err.statusCode).send({ error: err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'VALIDATION_FAILED' : 'BAD_QUERY', message: err.message });
     }
-    deps.log.error({ url: redactAccessToken(req.url), err: err.stack ?? err.message }, 'API request failed');
+    opts.log.error({ url: redactAccessToken(req.url), err: err.stack ?? err.message }, 'API request failed');
     return reply.code(500).send({ error: 'INTERNAL', message: 'internal error; see the engine log' });
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
-
-  await app.register(devicesRoutes(deps), { prefix: '/api/v1' });
-  await app.register(vehiclesRoutes(deps), { prefix: '/api/v1' });
-  await app.register(sensorsRoutes(deps), { prefix: '/api/v1' });
-  await app.register(dispatchesRoutes(deps), { prefix: '/api/v1' });
-  await app.register(geofencesRoutes(deps), { prefix: '/api/v1' });
-  await app.register(alertsRoutes(deps), { prefix: '/api/v1' });
-  await app.register(subscribersRoutes(deps), { prefix: '/api/v1' });
-  await app.register(camerasRoutes(deps), { prefix: '/api/v1' });
-  await app.register(streamRoutes(deps), { prefix: '/api/v1' });
-  await app.register(operationsRoutes(deps));
-  await app.register(indexRoutes(deps));
-  await app.register(webRoutes(deps));
   return app;
 }

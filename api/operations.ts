@@ -1,4 +1,4 @@
-// Liveness, readiness and metrics: unauthenticated, for load balancers and Prometheus.
+// Liveness, readiness and metrics: unauthenticated, for load balancers and Prometheus; and whoami, for replicas.
 import type { FastifyPluginAsync } from 'fastify';
 import type { ApiDeps } from './deps.ts';
 
@@ -12,6 +12,15 @@ export const operationsRoutes =
       database: deps.db.embedded ? 'embedded' : 'server',
       uptime_s: Math.round(process.uptime()),
     }));
+
+    app.get('/api/v1/whoami', {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['operations'],
+        summary: 'The operator this bearer token belongs to (API replicas ask this to check tokens)',
+        response: { 200: { type: 'object', properties: { id: { type: 'string' }, role: { type: 'string', enum: ['viewer', 'dispatcher', 'admin'] } } } },
+      },
+    }, async (req) => ({ id: req.operator!.id, role: req.operator!.role }));
 
     app.get('/readyz', { schema: { tags: ['operations'], summary: 'Database and broker reachable' } }, async (_req, reply) => {
       const database = await deps.db.ping();

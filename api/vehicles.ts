@@ -4,8 +4,8 @@ import type { ApiDeps } from './deps.ts';
 import { ApiError, errorSchema } from './errors.ts';
 import { iso, parseBBox, parseTime, LAT_LON_PROPERTIES } from './params.ts';
 import { VEHICLE_STATUSES, VEHICLE_TYPES, type VehicleStatus, type VehicleType } from '../ingest/model.ts';
-import type { LiveVehicle } from '../geo/vehicle-index.ts';
-import { etaSeconds } from '../geo/eta.ts';
+import type { LiveVehicle, VehicleIndex } from '../geo/vehicle-index.ts';
+import { etaSeconds, type EtaModel } from '../geo/eta.ts';
 import { track } from '../store/history.ts';
 
 const ageS = (ts: number, now: number) => Math.max(0, Math.round((now - ts) / 1000));
@@ -58,11 +58,34 @@ interface NearestQuery {
   max_accuracy_m?: number;
 }
 
+/** What the live-vehicle routes read: the engine's state, or an API replica's (engine/replica.ts). */
+export interface LiveVehiclesDeps {
+  vehicles: VehicleIndex;
+  eta: EtaModel;
+  /** the geofences for within=; null on a replica, which keeps no fences */
+  fences: { get(id: string): { id: string; bbox: Readonly<[number, number, number, number]> } | undefined; contains(id: string, lat: number, lon: number): boolean } | null;
+  /** why GET /vehicles/{id} knows no such vehicle */
+  missing(id: string): string;
+}
+
+/** Live vehicles and tracks: the engine's routes. */
 export const vehiclesRoutes =
   (deps: ApiDeps): FastifyPluginAsync =>
   async (app) => {
-    const { vehicles } = deps;
-    const eta = { roadFactor: deps.config.etaRoadFactor, speedsKmh: deps.config.typicalSpeedsKmh };
+    await app.register(liveVehiclesRoutes({
+      vehicles: deps.vehicles,
+      eta: { roadFactor: deps.config.etaRoadFactor, speedsKmh: deps.config.typicalSpeedsKmh },
+      fences: deps.geofences.index,
+      missing: (id) => (deps.registry.get(id)?.kind === 'vehicle' ? `vehicle ${id} has reported no position yet` : `no vehicle ${id}`),
+    }));
+    await app.register(trackRoutes(deps));
+  };
+
+/** GET /vehicles, /vehicles/nearest and /vehicles/{id}: answered from a live index alone, so a replica serves them too. */
+export const liveVehiclesRoutes =
+  (deps: LiveVehiclesDeps): FastifyPluginAsync =>
+  async (app) => {
+    const { vehicles, eta, fences } = deps;
 
     app.get<{ Querystring: { type?: string; status?: string; bbox?: string; within?: string; near?: string; radius_m?: number } }>('/vehicles', {
       config: { role: 'viewer' },
@@ -88,11 +111,14 @@ export const vehiclesRoutes =
       const statuses = parseList(q.status, VEHICLE_STATUSES, 'status');
       let keep = (v: Readonly<LiveVehicle>) => (!types || types.has(v.type)) && (!statuses || statuses.has(v.status));
       const now = Date.now();
+      let fenceBox: readonly [number, number, number, number] | null = null;
       if (q.within !== undefined) {
-        const fence = deps.geofences.index.get(q.within);
+        if (!fences) throw new ApiError('NOT_ON_REPLICA', 'within= needs the geofences, which only the engine keeps; ask the engine', { field: 'within' });
+        const fence = fences.get(q.within);
         if (!fence) throw new ApiError('GEOFENCE_NOT_FOUND', `no geofence ${q.within}`);
+        fenceBox = fence.bbox;
         const inBox = keep;
-        keep = (v) => inBox(v) && deps.geofences.index.contains(fence.id, v.lat, v.lon);
+        keep = (v) => inBox(v) && fences.contains(fence.id, v.lat, v.lon);
       }
       if (q.near !== undefined || q.radius_m !== undefined) {
         const parts = (q.near ?? '').split(',').map(Number);
@@ -103,6 +129,9 @@ export const vehiclesRoutes =
         const hits = vehicles.nearest(lat, lon, {
           k: Infinity,
           maxDistanceM: q.radius_m,
+          // The sets skip whole partitions of the index; keep() checks them again, cheaply, along with the fence.
+          types: types ?? undefined,
+          statuses: statuses ?? undefined,
           filter: (v) => keep(v) && (!inArea || (v.lon >= inArea[0] && v.lon <= inArea[2] && v.lat >= inArea[1] && v.lat <= inArea[3])),
         });
         return {
@@ -113,7 +142,7 @@ export const vehiclesRoutes =
           }),
         };
       }
-      const box = q.bbox ? parseBBox(q.bbox) : q.within !== undefined ? deps.geofences.index.get(q.within)!.bbox : null;
+      const box = q.bbox ? parseBBox(q.bbox) : fenceBox;
       const list = box ? vehicles.inBBox(box[0], box[1], box[2], box[3], keep) : [...vehicles.all()].filter(keep);
       list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       return { type: 'FeatureCollection', features: list.map((v) => feature(v, now)) };
@@ -167,8 +196,9 @@ export const vehiclesRoutes =
       const hits = vehicles.nearest(q.lat, q.lon, {
         k: q.k,
         ...(q.max_distance_m === undefined ? {} : { maxDistanceM: q.max_distance_m }),
-        filter: (v) =>
-          v.ts >= oldestTs && (!types || types.has(v.type)) && (!statuses || statuses.has(v.status)) && (maxAcc === undefined || v.accuracyM === null || v.accuracyM <= maxAcc),
+        types: types ?? undefined,
+        statuses: statuses ?? undefined,
+        filter: (v) => v.ts >= oldestTs && (maxAcc === undefined || v.accuracyM === null || v.accuracyM <= maxAcc),
       });
       return {
         results: hits.map(({ vehicle: v, distanceM }) => ({
@@ -183,12 +213,14 @@ export const vehiclesRoutes =
       schema: { tags: ['vehicles'], response: { 200: featureSchema, 404: errorSchema } },
     }, async (req) => {
       const v = vehicles.get(req.params.id);
-      if (!v) {
-        const d = deps.registry.get(req.params.id);
-        throw new ApiError('VEHICLE_NOT_FOUND', d?.kind === 'vehicle' ? `vehicle ${req.params.id} has reported no position yet` : `no vehicle ${req.params.id}`);
-      }
+      if (!v) throw new ApiError('VEHICLE_NOT_FOUND', deps.missing(req.params.id));
       return feature(v, Date.now());
     });
+  };
+
+const trackRoutes =
+  (deps: ApiDeps): FastifyPluginAsync =>
+  async (app) => {
 
     app.get<{ Params: { id: string }; Querystring: { from?: string; to?: string; limit: number } }>('/vehicles/:id/track', {
       config: { role: 'viewer' },

@@ -1,7 +1,7 @@
 // HTTP under ingest load: GET nearest (k = 5) over 100,000 live vehicles against an engine child
 // that ingests 10,000 fixes/s from 1,000 MQTT devices meanwhile; a trivial route (/healthz) on the
 // same server in the same run is the yardstick. Part of `npm run bench` (section `http`); alone:
-//   npx tsx bench/http.ts [--vehicles 100000] [--ingest 10000] [--duration-s 10] [--connections 10]
+//   npx tsx bench/http.ts [--vehicles 100000] [--ingest 10000] [--duration-s 10] [--connections 10] [--no-replica]
 //
 // Three processes: the engine, the MQTT load generator (a child of this one, so its publishing never
 // delays the HTTP client's event loop) and the HTTP client (autocannon, here). On a 2-core machine
@@ -32,9 +32,11 @@ import {
   sleep,
   stampedLog,
   startEngineChild,
+  startReplicaChild,
   trackChild,
   type CpuSpan,
   type EngineChild,
+  type ReplicaChild,
 } from './proc.ts';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -190,13 +192,19 @@ export interface HttpBenchOptions {
   warmupS: number;
   /** HTTP connections (autocannon keeps one request in flight per connection) */
   connections: number;
+  /** also measure an API replica (`pantau replica`, a fourth process) following the engine */
+  replica: boolean;
   engineEnv?: Record<string, string>;
   engineNodeArgs?: string[];
 }
 
-export const HTTP_DEFAULTS: HttpBenchOptions = { vehicles: 100_000, ingestPerS: 10_000, devices: 1000, durationS: 10, warmupS: 5, connections: 10 };
+export const HTTP_DEFAULTS: HttpBenchOptions = { vehicles: 100_000, ingestPerS: 10_000, devices: 1000, durationS: 10, warmupS: 5, connections: 10, replica: true };
+
+export type HttpServer = 'engine' | 'replica';
 
 export interface HttpRow {
+  /** which process answered: the engine itself, or an API replica following it */
+  server: HttpServer;
   label: string;
   connections: number;
   requests: number;
@@ -225,8 +233,10 @@ export interface HttpResult {
   opts: HttpBenchOptions;
   liveVehicles: number;
   rows: HttpRow[];
-  /** what one nearest request answered before the runs (a sanity check) */
+  /** what one nearest request answered before the runs (a sanity check), per server */
   probe: string;
+  /** the replica: time to start and read the fleet, live-topic updates it applied per s during its rows, its lag at the end */
+  replica: { startMs: number; vehicles: number; updatesPerS: number; lagMs: number } | null;
 }
 
 /** `vehicles` vehicles with fresh positions over Jakarta, straight into the database before the engine starts. */
@@ -263,6 +273,7 @@ interface CannonTracker extends Promise<autocannon.Result> {
 
 /** one route's slices added up */
 interface RouteAcc {
+  server: HttpServer;
   label: string;
   request: autocannon.Request;
   latencies: number[];
@@ -283,12 +294,12 @@ interface RouteAcc {
 
 const COMMITTED = 'pantau_rows_committed_total{table="vehicle_positions"}';
 
-/** One autocannon run of `durationS` on a route, added to its accumulator. */
-async function slice(acc: RouteAcc, httpUrl: string, opts: HttpBenchOptions, durationS: number, gen: IngestGenerator, pids: Record<string, number>): Promise<void> {
+/** One autocannon run of `durationS` on a route (at targetUrl), added to its accumulator; the ingest figures are the engine's (httpUrl). */
+async function slice(acc: RouteAcc, targetUrl: string, httpUrl: string, opts: HttpBenchOptions, durationS: number, gen: IngestGenerator, pids: Record<string, number>): Promise<void> {
   await gen.reset();
   const before = await metrics(httpUrl, ENGINE_GAUGES); // also restarts the engine's event-loop delay histogram
   const cpu = cpuMeter(pids);
-  const tracker = autocannon({ url: httpUrl, connections: opts.connections, duration: durationS, requests: [acc.request] }) as unknown as CannonTracker;
+  const tracker = autocannon({ url: targetUrl, connections: opts.connections, duration: durationS, requests: [acc.request] }) as unknown as CannonTracker;
   const latencies: number[] = [];
   tracker.on('response', (_client, _status, _bytes, ms) => void latencies.push(ms));
   const result = await tracker;
@@ -333,6 +344,7 @@ function finish(acc: RouteAcc, connections: number): HttpRow {
   for (const k of new Set(acc.spans.flatMap((s) => Object.keys(s.byProcess)))) byProcess[k] = weighted((s) => s.byProcess[k] ?? 0);
   const busiest = [...acc.spans].sort((a, b) => b.othersPct - a.othersPct)[0];
   return {
+    server: acc.server,
     label: acc.label,
     connections,
     requests: sorted.length,
@@ -358,6 +370,7 @@ export async function runHttpBench(opts: HttpBenchOptions): Promise<HttpResult> 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pantau-bench-http-'));
   let engine: EngineChild | null = null;
   let gen: IngestGenerator | null = null;
+  let replica: ReplicaChild | null = null;
   try {
     log(`seeding ${opts.vehicles} vehicles`);
     await seed(dataDir, opts.vehicles);
@@ -388,24 +401,57 @@ export async function runHttpBench(opts: HttpBenchOptions): Promise<HttpResult> 
     }
     log(`engine writer queue ${queue} rows${queue > 1000 ? ' after waiting 20 s for it to drain: ingest is behind, measuring anyway' : ''}`);
 
-    const pids = { engine: engine.pid, generator: gen.pid };
-    const acc = (label: string, request: autocannon.Request): RouteAcc => ({
-      label, request, latencies: [], seconds: 0, non2xx: 0, errors: 0, timeouts: 0, committedRows: 0, ingestAcked: 0, ingestMs: 0,
+    const pids: Record<string, number> = { engine: engine.pid, generator: gen.pid };
+    const acc = (server: HttpServer, label: string, request: autocannon.Request): RouteAcc => ({
+      server, label, request, latencies: [], seconds: 0, non2xx: 0, errors: 0, timeouts: 0, committedRows: 0, ingestAcked: 0, ingestMs: 0,
       pubackP99Ms: 0, loopP99Ms: 0, loopMaxMs: 0, queueMaxRows: 0, backpressureWaits: 0, spans: [],
     });
-    const trivial = acc('GET /healthz (trivial route)', { method: 'GET', path: '/healthz' });
-    const nearest = acc(`GET /api/v1/vehicles/nearest k=5 over ${Math.round(liveVehicles).toLocaleString('en')} vehicles`, {
-      method: 'GET',
-      headers: AUTH,
-      setupRequest: (req) => ({ ...req, path: nearestPath() }),
-    });
+    const routes = (server: HttpServer) => [
+      acc(server, 'GET /healthz (trivial route)', { method: 'GET', path: '/healthz' }),
+      acc(server, `GET /api/v1/vehicles/nearest k=5 over ${Math.round(liveVehicles).toLocaleString('en')} vehicles`, {
+        method: 'GET',
+        headers: AUTH,
+        setupRequest: (req) => ({ ...req, path: nearestPath() }),
+      }),
+    ] as const;
     // Trivial, nearest, nearest, trivial, half the duration each: both routes see the same drift
     // (a growing backlog, other processes) on average.
     const half = opts.durationS / 2;
-    for (const route of [trivial, nearest, nearest, trivial]) await slice(route, engine.httpUrl, opts, half, gen, pids);
+    const [trivial, nearest] = routes('engine');
+    for (const route of [trivial, nearest, nearest, trivial]) await slice(route, engine.httpUrl, engine.httpUrl, opts, half, gen, pids);
     const rows = [finish(trivial, opts.connections), finish(nearest, opts.connections)];
-    return { opts, liveVehicles, rows, probe };
+
+    // The same two routes on an API replica following the engine (started only now, so that the
+    // engine's rows above ran without it).
+    let replicaFigures: HttpResult['replica'] = null;
+    let probes = `engine ${probe}`;
+    if (opts.replica) {
+      replica = await startReplicaChild(engine, { log });
+      pids.replica = replica.pid;
+      const vehicles = (await metric(replica.httpUrl, 'pantau_vehicles_live')) ?? 0;
+      log(`replica pid ${replica.pid} ready in ${(replica.startMs / 1000).toFixed(1)} s with ${vehicles} vehicles (${replica.httpUrl})`);
+      await sleep(2000);
+      const r = await fetch(`${replica.httpUrl}${nearestPath()}`, { headers: AUTH });
+      const rBody = (await r.json().catch(() => null)) as { results?: unknown[] } | null;
+      const rProbe = `${r.status}, ${rBody?.results?.length ?? 'no'} vehicles`;
+      if (r.status !== 200 || (rBody?.results?.length ?? 0) !== 5) throw new Error(`a nearest request to the replica answered ${rProbe}, expected 200 with 5 vehicles`);
+      probes += `; replica ${rProbe}`;
+      const updatesBefore = (await metric(replica.httpUrl, 'pantau_replica_updates_total')) ?? 0;
+      const t0 = performance.now();
+      const [rTrivial, rNearest] = routes('replica');
+      for (const route of [rTrivial, rNearest, rNearest, rTrivial]) await slice(route, replica.httpUrl, engine.httpUrl, opts, half, gen, pids);
+      const updates = ((await metric(replica.httpUrl, 'pantau_replica_updates_total')) ?? 0) - updatesBefore;
+      replicaFigures = {
+        startMs: replica.startMs,
+        vehicles,
+        updatesPerS: updates / ((performance.now() - t0) / 1000),
+        lagMs: ((await metric(replica.httpUrl, 'pantau_replica_lag_seconds')) ?? NaN) * 1000,
+      };
+      rows.push(finish(rTrivial, opts.connections), finish(rNearest, opts.connections));
+    }
+    return { opts, liveVehicles, rows, probe: probes, replica: replicaFigures };
   } finally {
+    await replica?.stop();
     await gen?.stop();
     await engine?.stop(60_000);
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -419,42 +465,51 @@ const pct = (n: number): string => `${Math.round(n)}%`;
 /** the section's text: a description line, the table, the targets and notes */
 export function httpTable(r: HttpResult): string[] {
   const o = r.opts;
-  const trivial = r.rows[0]!;
+  const trivialOf = (server: HttpServer) => r.rows.find((row) => row.server === server && row.label.startsWith('GET /healthz'));
   const lines = [
     `HTTP under ingest: ${int(r.liveVehicles)} live vehicles (${int(o.vehicles)} seeded over Jakarta, the rest the generator's), while a generator process offers ${int(o.ingestPerS)} QoS 1 fixes/s from ${int(o.devices)} MQTT devices; ` +
       `autocannon with ${o.connections} connections, ${o.durationS} s per route in two halves (trivial, nearest, nearest, trivial) after ${o.warmupS} s of ingest; nearest from seeded random points over Jakarta, max_age_s 86400; ` +
       'latency percentiles over every response of both halves; engine loop delay and PUBACK p99: the worse half; writer queue: the higher of the two halves\' ends. ' +
-      `Engine, generator and HTTP client (the bench process) are three processes sharing the machine's ${os.cpus().length} cores.`,
+      `First both routes on the engine itself; then ${r.replica ? 'both on an API replica (`pantau replica`, started after the engine\'s rows) that follows the engine over MQTT (pantau/v1/live/vehicles) and answers from its own live index' : 'no replica (--no-replica)'}. ` +
+      `Engine, generator, HTTP client (the bench process)${r.replica ? ' and replica' : ''} are separate processes sharing the machine's ${os.cpus().length} cores.`,
     '',
-    `| request | connections | requests | req/s | vs trivial | p50 ms | p99 ms | max ms | non-2xx / errors / timeouts | ingest meanwhile: fixes/s committed | fixes/s acked (sent in the row) | PUBACK p99 ms | engine loop delay p99 / max ms | writer queue rows | CPU engine | CPU generator | CPU HTTP client | CPU machine of ${os.cpus().length * 100}% (other processes) |`,
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| server | request | connections | requests | req/s | vs trivial | p50 ms | p99 ms | max ms | non-2xx / errors / timeouts | ingest meanwhile: fixes/s committed | fixes/s acked (sent in the row) | PUBACK p99 ms | engine loop delay p99 / max ms | writer queue rows | CPU engine | CPU replica | CPU generator | CPU HTTP client | CPU machine of ${os.cpus().length * 100}% (other processes) |`,
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of r.rows) {
     const c = row.cpu.byProcess;
+    const trivial = trivialOf(row.server);
     lines.push(
-      `| ${row.label} | ${row.connections} | ${int(row.requests)} | **${int(row.reqPerS)}** | ${row === trivial ? 'baseline' : `${(row.reqPerS / trivial.reqPerS).toFixed(2)}x`} |` +
+      `| ${row.server} | ${row.label} | ${row.connections} | ${int(row.requests)} | **${int(row.reqPerS)}** | ${row === trivial || !trivial ? 'baseline' : `${(row.reqPerS / trivial.reqPerS).toFixed(2)}x`} |` +
         ` ${ms(row.p50Ms)} | ${ms(row.p99Ms)} | ${ms(row.maxMs)} | ${int(row.non2xx)} / ${int(row.errors)} / ${int(row.timeouts)} | ${int(row.committedPerS)} | ${int(row.ingestAckedPerS)} | ${ms(row.ingestPubackP99Ms)} | ${ms(row.engineLoopP99Ms)} / ${ms(row.engineLoopMaxMs)} | ${int(row.writerQueueRows)} |` +
-        ` ${pct(c.engine ?? 0)} | ${pct(c.generator ?? 0)} | ${pct(c.self ?? 0)} | ${pct(row.cpu.machinePct)} (${pct(row.cpu.othersPct)}) |`,
+        ` ${pct(c.engine ?? 0)} | ${c.replica === undefined ? '' : pct(c.replica)} | ${pct(c.generator ?? 0)} | ${pct(c.self ?? 0)} | ${pct(row.cpu.machinePct)} (${pct(row.cpu.othersPct)}) |`,
     );
   }
   lines.push('');
-  const nearest = r.rows[1];
-  if (nearest) {
+  for (const server of ['engine', 'replica'] as const) {
+    const trivial = trivialOf(server);
+    const nearest = r.rows.find((row) => row.server === server && row !== trivial);
+    if (!trivial || !nearest) continue;
     const ratio = nearest.reqPerS / trivial.reqPerS;
-    lines.push(`- Target nearest req/s >= 0.75x the trivial route's: ${ratio >= 0.75 ? 'met' : 'NOT met'} (${ratio.toFixed(2)}x: ${int(nearest.reqPerS)} against ${int(trivial.reqPerS)} req/s).`);
-    lines.push(`- Target nearest p99 < 10 ms: ${nearest.p99Ms < 10 ? 'met' : 'NOT met'} (${ms(nearest.p99Ms)} ms).`);
+    lines.push(`- ${server}: target nearest req/s >= 0.75x the trivial route's: ${ratio >= 0.75 ? 'met' : 'NOT met'} (${ratio.toFixed(2)}x: ${int(nearest.reqPerS)} against ${int(trivial.reqPerS)} req/s); target nearest p99 < 10 ms: ${nearest.p99Ms < 10 ? 'met' : 'NOT met'} (${ms(nearest.p99Ms)} ms).`);
+  }
+  if (r.replica) {
+    lines.push(
+      `- The replica started and read the engine's ${int(r.replica.vehicles)} vehicles in ${(r.replica.startMs / 1000).toFixed(1)} s; during its rows it applied ${int(r.replica.updatesPerS)} vehicle changes/s from the live topic (changes are batched per vehicle every PANTAU_LIVE_TOPIC_INTERVAL_MS), and its newest batch was ${ms(r.replica.lagMs)} ms old when applied at the end.`,
+    );
   }
   lines.push(`- Sanity check before the runs: one nearest request answered ${r.probe}.`);
   for (const row of r.rows) {
+    const name = `${row.server}: ${row.label}`;
     if (row.committedPerS < 0.98 * o.ingestPerS || row.ingestAckedPerS < 0.98 * o.ingestPerS) {
       lines.push(
-        `- During "${row.label}" the engine committed ${int(row.committedPerS)} fixes/s and acknowledged ${int(row.ingestAckedPerS)}/s of the publishes sent in the row, of the ${int(o.ingestPerS)} offered: ingest fell behind` +
+        `- During "${name}" the engine committed ${int(row.committedPerS)} fixes/s and acknowledged ${int(row.ingestAckedPerS)}/s of the publishes sent in the row, of the ${int(o.ingestPerS)} offered: ingest fell behind` +
           (row.backpressureWaits > 0 ? ` (${int(row.backpressureWaits)} publishes held for room in the writer queue)` : '') +
-          '; HTTP requests then wait on the same event loop as the backlog.',
+          (row.server === 'engine' ? '; HTTP requests then wait on the same event loop as the backlog.' : '.'),
       );
     }
-    if (row.non2xx + row.errors + row.timeouts > 0) lines.push(`- "${row.label}": ${int(row.non2xx)} non-2xx answers, ${int(row.errors)} errors, ${int(row.timeouts)} timeouts.`);
-    if (row.cpu.othersPct >= NOISY_PCT) lines.push(`- "${row.label}": other processes took ${pct(row.cpu.othersPct)} of the machine's CPU${row.cpu.others ? ` (${row.cpu.others})` : ''}: this row measured a shared machine; rerun it on a quiet one.`);
+    if (row.non2xx + row.errors + row.timeouts > 0) lines.push(`- "${name}": ${int(row.non2xx)} non-2xx answers, ${int(row.errors)} errors, ${int(row.timeouts)} timeouts.`);
+    if (row.cpu.othersPct >= NOISY_PCT) lines.push(`- "${name}": other processes took ${pct(row.cpu.othersPct)} of the machine's CPU${row.cpu.others ? ` (${row.cpu.others})` : ''}: this row measured a shared machine; rerun it on a quiet one.`);
   }
   return lines;
 }
@@ -476,6 +531,7 @@ if (process.argv[1] && THIS_FILE === path.resolve(process.argv[1])) {
       ingestPerS: arg('--ingest', HTTP_DEFAULTS.ingestPerS),
       durationS: arg('--duration-s', HTTP_DEFAULTS.durationS),
       connections: arg('--connections', HTTP_DEFAULTS.connections),
+      replica: !process.argv.includes('--no-replica'),
     };
     const result = await runHttpBench(opts);
     process.stdout.write(httpTable(result).join('\n') + '\n');

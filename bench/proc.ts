@@ -480,6 +480,55 @@ export async function startEngineChild(opts: EngineChildOptions): Promise<Engine
 }
 
 // ---------------------------------------------------------------------------------------------
+// An API replica as a child: `node bin/pantau.js replica`, following an engine child
+
+export interface ReplicaChild {
+  child: Child;
+  pid: number;
+  httpUrl: string;
+  /** from spawn to /readyz answering 200 (the engine's fleet read and the live topic subscribed) */
+  startMs: number;
+  stop(timeoutMs?: number): Promise<StopResult>;
+}
+
+export async function startReplicaChild(engine: EngineChild, opts: { log?: (line: string) => void; nodeArgs?: string[] } = {}): Promise<ReplicaChild> {
+  const log = opts.log ?? toStderr;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PANTAU_HTTP_PORT: '0',
+    PANTAU_HOST: '127.0.0.1',
+    PANTAU_ENGINE_URL: engine.httpUrl,
+    PANTAU_ENGINE_MQTT_URL: engine.mqttUrl,
+    PANTAU_REPLICA_TOKEN: BENCH_ADMIN_TOKEN,
+    PANTAU_LOG_LEVEL: 'warn',
+  };
+  for (const k of ['NODE_OPTIONS']) delete env[k];
+  const t0 = performance.now();
+  const child = startChild('replica', process.execPath, [...(opts.nodeArgs ?? []), 'bin/pantau.js', 'replica'], env, log);
+  const stop = (timeoutMs = 30_000) => stopChild(child, timeoutMs);
+  try {
+    const deadline = performance.now() + 120_000;
+    let port = 0;
+    while (!port) {
+      if (child.proc.exitCode !== null) throw new Error(`the replica exited with code ${child.proc.exitCode} while starting:\n${child.tail()}`);
+      if (performance.now() > deadline) throw new Error(`the replica did not print its port within 120 s:\n${child.tail()}`);
+      port = Number(/http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(child.stdout())?.[1] ?? 0);
+      await sleep(50);
+    }
+    const httpUrl = `http://127.0.0.1:${port}`;
+    while ((await fetch(`${httpUrl}/readyz`).then((r) => r.status, () => 0)) !== 200) {
+      if (child.proc.exitCode !== null) throw new Error(`the replica exited with code ${child.proc.exitCode}:\n${child.tail()}`);
+      if (performance.now() > deadline) throw new Error(`the replica was not ready within 120 s:\n${child.tail()}`);
+      await sleep(100);
+    }
+    return { child, pid: child.pid, httpUrl, startMs: performance.now() - t0, stop };
+  } catch (err) {
+    await stop(10_000);
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Prometheus text from the engine
 
 export type Samples = Map<string, number>;

@@ -5,10 +5,13 @@ import { createLogger } from './log.ts';
 import { simulateCommand } from '../simulators/load.ts';
 import { runCity } from '../simulators/runner.ts';
 import { startFloodScenario } from '../simulators/flood.ts';
+import { startReplica } from './replica.ts';
 
 const USAGE = `usage: pantau <command> [flags]
   serve      the engine alone: broker, ingest, store, live indexes, API
   demo       the engine plus the simulated city of Jakarta (what npm start runs)
+  replica    a read-only API replica of live vehicles (GET /vehicles, /vehicles/nearest) following an engine:
+             PANTAU_ENGINE_URL, PANTAU_ENGINE_MQTT_URL, PANTAU_REPLICA_TOKEN, PANTAU_HTTP_PORT
   simulate   load generator: --vehicles N --sensors M --rate HZ --url mqtt://HOST:PORT [--no-provision]
 Engine flags override environment variables of the same name, e.g. --mqtt-port 1884 for PANTAU_MQTT_PORT.`;
 
@@ -39,6 +42,20 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === 'simulate') {
     process.exitCode = await simulateCommand(rest, { logger: createLogger('info') });
+    return;
+  }
+  if (command === 'replica') {
+    const config = loadConfig(process.env, rest);
+    const log = createLogger(config.logLevel);
+    const replica = await startReplica(config, { log });
+    const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+    process.stdout.write(`\nPantau API replica is running\n  API         http://${host}:${replica.ports.http}/api/v1/vehicles/nearest?lat=&lon=\n  following   ${config.engineUrl}\n  metrics     http://${host}:${replica.ports.http}/metrics\n`);
+    const stop = (signal: string) => {
+      log.info({ signal }, 'replica stopping');
+      void replica.close().then(() => process.exit(0));
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
     return;
   }
   if (command !== 'serve' && command !== 'demo' && command !== 'rotate-admin-token') {

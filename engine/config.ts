@@ -47,6 +47,15 @@ export interface Config {
   readonly deliveryGiveUpS: number;
   /** GET /api/v1/stream: most events per second per vehicle; moves in between are coalesced into the latest state */
   readonly streamVehicleHz: number;
+  /** pantau/v1/live/vehicles (API replicas): changed vehicles are published in one batch this often */
+  readonly liveTopicIntervalMs: number;
+  /** `pantau replica`: the engine it follows, over HTTP (snapshot, token checks) and MQTT (the live topic) */
+  readonly engineUrl: string | null;
+  readonly engineMqttUrl: string | null;
+  /** `pantau replica`: an operator token (viewer is enough) for reading the engine */
+  readonly replicaToken: string | null;
+  /** `pantau replica`: a token the engine confirmed is trusted this long without asking again */
+  readonly replicaAuthCacheS: number;
   /** the stream's resume window (Last-Event-ID): events kept, by count and by age */
   readonly streamBufferEvents: number;
   readonly streamBufferAgeS: number;
@@ -218,6 +227,11 @@ const SPECS: { [K in keyof Config]: Spec<Config[K]> } = {
   webhookTimeoutMs: spec('PANTAU_WEBHOOK_TIMEOUT_MS', positiveInt(100, 120_000), 5000),
   deliveryGiveUpS: spec('PANTAU_DELIVERY_GIVE_UP_S', positiveInt(1, 365 * 86_400), 7 * 86_400),
   streamVehicleHz: spec('PANTAU_STREAM_VEHICLE_HZ', decimal(0.01, 100), 1),
+  liveTopicIntervalMs: spec('PANTAU_LIVE_TOPIC_INTERVAL_MS', positiveInt(5, 60_000), 50),
+  engineUrl: spec<string | null>('PANTAU_ENGINE_URL', url(['http', 'https']), null),
+  engineMqttUrl: spec<string | null>('PANTAU_ENGINE_MQTT_URL', url(['mqtt', 'mqtts', 'ws', 'wss']), null),
+  replicaToken: spec<string | null>('PANTAU_REPLICA_TOKEN', token, null),
+  replicaAuthCacheS: spec('PANTAU_REPLICA_AUTH_CACHE_S', positiveInt(0, 86_400), 60),
   streamBufferEvents: spec('PANTAU_STREAM_BUFFER_EVENTS', positiveInt(10, 1_000_000), 20_000),
   streamBufferAgeS: spec('PANTAU_STREAM_BUFFER_AGE_S', positiveInt(1, 86_400), 300),
   streamMaxBufferedBytes: spec('PANTAU_STREAM_MAX_BUFFERED_BYTES', positiveInt(65_536, 1_073_741_824), 1_048_576),

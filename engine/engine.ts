@@ -1,6 +1,5 @@
 // The composition root: database, registry, live state, writer, broker, API, listeners.
 import net from 'node:net';
-import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { FastifyInstance } from 'fastify';
@@ -37,9 +36,12 @@ import { Cameras } from '../cctv/cameras.ts';
 import { CameraStreams } from '../cctv/relay.ts';
 import { cameraStreamRoute } from '../cctv/stream-route.ts';
 import { Coalescer, Feed, vehicleEvent } from './feed.ts';
+import { LIVE_VEHICLES_TOPIC, LiveTopic } from './live-topic.ts';
+import { VERSION } from './version.ts';
+
+export { VERSION };
 import { dispatchView } from '../api/dispatches.ts';
 
-export const VERSION: string = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
 /** at most this many rejects are published for one message; the rest are counted only */
 const MAX_REJECTS_PUBLISHED = 20;
@@ -134,12 +136,23 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
       if (v) feed.publish('vehicles', vehicleEvent(v, Date.now()));
     }, (err) => log.error({ err: (err as Error).stack ?? String(err) }, 'stream: vehicle event failed'));
     cleanups.unshift(() => vehicleFeed.stop());
+    // eslint-disable-next-line prefer-const
+    let broker: Broker;
+    // The fleet as it changes, for API replicas (engine/replica.ts) and other readers.
+    const liveTopic = new LiveTopic(config.liveTopicIntervalMs, (id) => vehicles.get(id), (payload) => {
+      broker.aedes.publish({ cmd: 'publish', topic: LIVE_VEHICLES_TOPIC, payload, qos: 0, retain: false, dup: false }, () => undefined);
+    }, (err) => log.error({ err: (err as Error).stack ?? String(err) }, 'live topic: batch failed'));
+    cleanups.unshift(() => liveTopic.stop());
+    const vehicleChanged = (id: string) => {
+      vehicleFeed.touch(id);
+      liveTopic.changed(id);
+    };
 
     const dispatcher = new Dispatcher(db, registry, vehicles, { roadFactor: config.etaRoadFactor, speedsKmh: config.typicalSpeedsKmh }, log, (d) => {
       // never throws into the dispatcher: its reservation is committed already
       try {
         feed.publish('dispatches', dispatchView(d, vehicles, registry));
-        vehicleFeed.touch(d.vehicleId); // its status followed the dispatch
+        vehicleChanged(d.vehicleId); // its status followed the dispatch
       } catch (err) {
         log.error({ dispatch: d.id, err: (err as Error).stack ?? String(err) }, 'stream: dispatch event failed');
       }
@@ -149,8 +162,6 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
     const writer = new BatchWriter(db, { maxRows: config.batchMaxRows, maxAgeMs: config.batchMaxAgeMs, maxQueueRows: config.writerMaxQueueRows }, metrics, log);
     cleanups.unshift(() => writer.drain());
 
-    // eslint-disable-next-line prefer-const
-    let broker: Broker;
     const publishFenceEvents = (rows: readonly FenceEventRow[]) => {
       for (const e of rows) {
         const event = { id: e.id, fence_id: e.fenceId, vehicle_id: e.vehicleId, type: e.type, ts: new Date(e.ts).toISOString(), lat: e.lat, lon: e.lon };
@@ -222,7 +233,7 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
         log.error({ device: deviceId, err: err.stack ?? err.message }, 'early-warning evaluation failed; the readings are stored');
       },
       publishFenceEvents,
-      liveVehicleChanged: (id) => vehicleFeed.touch(id),
+      liveVehicleChanged: vehicleChanged,
     };
 
     const targetOf = (who: Principal, parsed: ParsedTopic) => {
@@ -280,8 +291,12 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
         sensors.remove(id);
         recent.forget(id);
         warnings.sensorRemoved(id, Date.now());
+        vehicleChanged(id);
       },
-      deviceChanged: (d) => warnings.sensorAdded(d, Date.now()),
+      deviceChanged: (d) => {
+        if (d.kind === 'vehicle') vehicleChanged(d.id); // its type or status may have changed
+        warnings.sensorAdded(d, Date.now());
+      },
     });
 
     // MQTT over WebSocket at /mqtt on the HTTP port (CONTRACT.md).
