@@ -47,7 +47,7 @@ export interface Config {
   readonly deliveryGiveUpS: number;
   /** GET /api/v1/stream: most events per second per vehicle; moves in between are coalesced into the latest state */
   readonly streamVehicleHz: number;
-  /** pantau/v1/live/vehicles (API replicas): changed vehicles are published in one batch this often */
+  /** pantau/v1/live/vehicles (API replicas): changed vehicles are published in one batch this often; 0 = not published (no replicas) */
   readonly liveTopicIntervalMs: number;
   /** `pantau replica`: the engine it follows, over HTTP (snapshot, token checks) and MQTT (the live topic) */
   readonly engineUrl: string | null;
@@ -227,7 +227,7 @@ const SPECS: { [K in keyof Config]: Spec<Config[K]> } = {
   webhookTimeoutMs: spec('PANTAU_WEBHOOK_TIMEOUT_MS', positiveInt(100, 120_000), 5000),
   deliveryGiveUpS: spec('PANTAU_DELIVERY_GIVE_UP_S', positiveInt(1, 365 * 86_400), 7 * 86_400),
   streamVehicleHz: spec('PANTAU_STREAM_VEHICLE_HZ', decimal(0.01, 100), 1),
-  liveTopicIntervalMs: spec('PANTAU_LIVE_TOPIC_INTERVAL_MS', positiveInt(5, 60_000), 50),
+  liveTopicIntervalMs: spec('PANTAU_LIVE_TOPIC_INTERVAL_MS', positiveInt(0, 60_000), 50),
   engineUrl: spec<string | null>('PANTAU_ENGINE_URL', url(['http', 'https']), null),
   engineMqttUrl: spec<string | null>('PANTAU_ENGINE_MQTT_URL', url(['mqtt', 'mqtts', 'ws', 'wss']), null),
   replicaToken: spec<string | null>('PANTAU_REPLICA_TOKEN', token, null),

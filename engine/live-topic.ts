@@ -48,7 +48,7 @@ export class LiveTopic {
   ) {}
 
   changed(id: string): void {
-    if (this.stopped) return;
+    if (this.stopped || this.intervalMs === 0) return; // 0: the topic is off
     this.dirty.add(id);
     if (!this.timer) {
       this.timer = setTimeout(this.flush, this.intervalMs);

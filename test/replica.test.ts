@@ -33,6 +33,15 @@ describe('LiveTopic', () => {
     expect(batch.removed).toEqual(['gone']);
   });
 
+  it('publishes nothing when its interval is 0 (the topic is off)', () => {
+    const sent: Buffer[] = [];
+    const topic = new LiveTopic(0, (id) => vehicle(id), (p) => sent.push(p), (err) => { throw err; });
+    topic.changed('a');
+    topic.flush();
+    topic.stop();
+    expect(sent).toEqual([]);
+  });
+
   it(`splits a large batch into messages of at most ${LIVE_BATCH_MAX}`, () => {
     const sent: Buffer[] = [];
     const topic = new LiveTopic(50, (id) => vehicle(id), (p) => sent.push(p), (err) => { throw err; });
