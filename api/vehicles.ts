@@ -198,7 +198,8 @@ export const liveVehiclesRoutes =
         ...(q.max_distance_m === undefined ? {} : { maxDistanceM: q.max_distance_m }),
         types: types ?? undefined,
         statuses: statuses ?? undefined,
-        filter: (v) => v.ts >= oldestTs && (maxAcc === undefined || v.accuracyM === null || v.accuracyM <= maxAcc),
+        minTs: oldestTs,
+        ...(maxAcc === undefined ? {} : { filter: (v: Readonly<LiveVehicle>) => v.accuracyM === null || v.accuracyM <= maxAcc }),
       });
       return {
         results: hits.map(({ vehicle: v, distanceM }) => ({

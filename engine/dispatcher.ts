@@ -89,8 +89,8 @@ export class Dispatcher {
         // Only the index's (type, available) partition is searched.
         types: new Set([req.type]),
         statuses: new Set(['available'] as const),
+        minTs: oldestTs,
         filter: (v) =>
-          v.ts >= oldestTs &&
           !tried.has(v.id) &&
           !this.openByVehicle.has(v.id) &&
           (req.maxAccuracyM === null || v.accuracyM === null || v.accuracyM <= req.maxAccuracyM),

@@ -46,6 +46,11 @@ export interface NearestOptions {
   /** only vehicles in these statuses, as for types */
   statuses?: ReadonlySet<VehicleStatus>;
   /**
+   * Only vehicles whose fix is at or after this epoch ms (a fix-age limit). Checked on the cell's packed data, so a
+   * query reads a vehicle's record only once it is among the results: prefer it to testing `ts` in `filter`.
+   */
+  minTs?: number;
+  /**
    * Applied before a vehicle counts toward k (fix age, accuracy, ...), after types/statuses. Called only for
    * vehicles that could still be among the results, so not necessarily for every vehicle looked at.
    */
@@ -147,7 +152,7 @@ class Grid {
  */
 class Cell {
   readonly members: Entry[] = [];
-  /** lat, lon of members[i] at 2i, 2i + 1: packed doubles, scanned without touching the entries */
+  /** lat, lon and fix time (epoch ms) of members[i] at 3i, 3i + 1, 3i + 2: packed doubles, scanned without touching the entries */
   readonly coords: number[] = [];
   constructor(
     readonly ix: number,
@@ -368,14 +373,13 @@ export class VehicleIndex {
     entry.v = snapshot;
     const cell = entry.cell;
     const samePartition = old.type === v.type && old.status === v.status;
-    if (samePartition) {
-      if (old.lat === v.lat && old.lon === v.lon) return;
-      if (v.lon >= cell.minX && v.lon <= cell.maxX && v.lat >= cell.minY && v.lat <= cell.maxY) {
-        // Still inside its cell: only the packed position changes.
-        cell.coords[2 * entry.slot] = v.lat;
-        cell.coords[2 * entry.slot + 1] = v.lon;
-        return;
-      }
+    if (samePartition && v.lon >= cell.minX && v.lon <= cell.maxX && v.lat >= cell.minY && v.lat <= cell.maxY) {
+      // Still inside its cell: only the packed position and fix time change.
+      const at = 3 * entry.slot;
+      cell.coords[at] = v.lat;
+      cell.coords[at + 1] = v.lon;
+      cell.coords[at + 2] = v.ts;
+      return;
     }
     const partition = samePartition ? cell.partition : this.partitionFor(v.type, v.status);
     this.takeOut(entry);
@@ -484,6 +488,7 @@ export class VehicleIndex {
   nearest(lat: number, lon: number, opts: NearestOptions): NearestHit[] {
     checkQuery(lat, lon, opts.k, opts.maxDistanceM);
     const { k, filter, stats, types, statuses } = opts;
+    const minTs = opts.minTs ?? -Infinity;
     const maxDistanceM = opts.maxDistanceM ?? Infinity;
     const out: NearestHit[] = [];
     if (stats) {
@@ -545,11 +550,12 @@ export class VehicleIndex {
             nodesVisited++;
             const coords = cell.coords;
             const n = coords.length;
-            itemsVisited += n >> 1;
-            for (let i = 0; i < n; i += 2) {
+            itemsVisited += n / 3;
+            for (let i = 0, slot = 0; i < n; i += 3, slot++) {
+              if (!(coords[i + 2]! >= minTs)) continue;
               const d = haversineCosM(lat, lon, cosLat, coords[i]!, coords[i + 1]!);
               if (!(d <= limitM)) continue;
-              const entry = cell.members[i >> 1]!;
+              const entry = cell.members[slot]!;
               if (filter !== undefined && !filter(entry.v)) continue;
               items.push(entry, d);
               if (pruning && kth.offer(d) && kth.value < limitM) {
@@ -726,7 +732,7 @@ export class VehicleIndex {
     entry.cell = cell;
     entry.slot = cell.members.length;
     cell.members.push(entry);
-    cell.coords.push(lat, lon);
+    cell.coords.push(lat, lon, entry.v.ts);
   }
 
   /** Puts the entry into cell (ix, iy) of the partition; the cell enters the partition's tree when it was empty. */
@@ -745,13 +751,15 @@ export class VehicleIndex {
     const members = cell.members;
     const coords = cell.coords;
     const last = members.pop()!;
+    const lastTs = coords.pop()!;
     const lastLon = coords.pop()!;
     const lastLat = coords.pop()!;
     if (last !== entry) {
       const slot = entry.slot;
       members[slot] = last;
-      coords[2 * slot] = lastLat;
-      coords[2 * slot + 1] = lastLon;
+      coords[3 * slot] = lastLat;
+      coords[3 * slot + 1] = lastLon;
+      coords[3 * slot + 2] = lastTs;
       last.slot = slot;
     }
     if (members.length > 0) return;
@@ -780,14 +788,14 @@ function collect(
     const cell = cells[c]!;
     const coords = cell.coords;
     const whole = !crosses && cell.minX >= minLon && cell.maxX <= maxLon && cell.minY >= minLat && cell.maxY <= maxLat;
-    for (let i = 0; i < coords.length; i += 2) {
+    for (let i = 0, slot = 0; i < coords.length; i += 3, slot++) {
       const lat = coords[i]!;
       const lon = coords[i + 1]!;
       if (!whole) {
         const inLon = crosses ? lon >= minLon || lon <= maxLon : lon >= minLon && lon <= maxLon;
         if (!(inLon && lat >= minLat && lat <= maxLat)) continue;
       }
-      const v = cell.members[i >> 1]!.v;
+      const v = cell.members[slot]!.v;
       if (filter === undefined || filter(v)) out.push(v);
     }
   }

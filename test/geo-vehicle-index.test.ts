@@ -490,8 +490,9 @@ function expectNearestLikeBrute(
   opts: NearestOptions,
   context: string,
 ): void {
-  const { types, statuses, filter } = opts;
-  const keep: VehicleFilter = (v) => (!types || types.has(v.type)) && (!statuses || statuses.has(v.status)) && (!filter || filter(v));
+  const { types, statuses, filter, minTs } = opts;
+  const keep: VehicleFilter = (v) =>
+    (!types || types.has(v.type)) && (!statuses || statuses.has(v.status)) && (minTs === undefined || v.ts >= minTs) && (!filter || filter(v));
   const got = index.nearest(lat, lon, opts);
   const want = bruteNearest(fleet, lat, lon, opts.k, opts.maxDistanceM, keep);
   expect(got.map((h) => h.vehicle.id), context).toEqual(want.map((h) => h.id));
@@ -509,6 +510,8 @@ function expectPartitionQueriesLikeBrute(index: VehicleIndex, fleet: readonly Re
     const maxDistanceM =
       k === Infinity ? Math.exp(between(rand, Math.log(50), Math.log(30_000))) : rand() < 0.5 ? undefined : Math.exp(between(rand, Math.log(100), Math.log(5e6)));
     const opts: NearestOptions = { k, maxDistanceM, types: randomSubset(rand, VEHICLE_TYPES), statuses: randomSubset(rand, VEHICLE_STATUSES), filter: pick(rand, filters) };
+    // a fix-age limit at a random vehicle's fix time: some pass, some do not, one exactly at it
+    if (rand() < 0.4) opts.minTs = pick(rand, fleet).ts;
     const context = `query ${q} at ${lat},${lon} k=${k} max=${maxDistanceM} types=${opts.types ? [...opts.types] : '*'} statuses=${opts.statuses ? [...opts.statuses] : '*'}`;
     expectNearestLikeBrute(index, fleet, lat, lon, opts, context);
   }
@@ -700,6 +703,23 @@ describe('VehicleIndex partitions (types, statuses) and grid cells', () => {
     expect(index.nearest(-6.2, 106.8, { k: 1, types: new Set(['ambulance']), statuses: new Set(['available']) })[0]?.vehicle.id).toBe('odd');
     expect(index.remove('odd')).toBe(true);
     expectNearestLikeBrute(index, fleet, -6.2, 106.8, { k: 5, types: new Set(['ambulance']) }, 'after removing the odd one');
+  });
+
+  it('minTs follows every fix, one at the same position included, and equals a filter on ts', () => {
+    const index = new VehicleIndex();
+    const at = (id: string, ts: number, lat = -6.2, lon = 106.8): LiveVehicle => ({ id, type: 'ambulance', status: 'available', lat, lon, ts, speedKmh: null, heading: null, accuracyM: null });
+    index.upsert(at('old', 1000));
+    index.upsert(at('new', 5000, -6.21));
+    const ids = (minTs: number) => index.nearest(-6.2, 106.8, { k: 5, minTs }).map((h) => h.vehicle.id);
+    expect(ids(2000)).toEqual(['new']);
+    index.upsert(at('old', 6000)); // reports again from where it stood
+    expect(ids(2000)).toEqual(['old', 'new']);
+    index.upsert(at('old', 7000, -6.2 + CELL_SIZE_DEG * 3)); // and from another cell
+    expect(ids(6500)).toEqual(['old']);
+    index.setAttributes('old', { status: 'dispatched' });
+    expect(index.nearest(-6.2, 106.8, { k: 5, minTs: 6500, statuses: new Set(['dispatched'] as const) }).map((h) => h.vehicle.id)).toEqual(['old']);
+    index.remove('new');
+    expect(ids(0)).toEqual(['old']);
   });
 
   it('rejects a bad cell size', () => {
