@@ -14,6 +14,7 @@
 // on this 2-core machine they still share the CPUs, which is why CPU per process is reported.
 // Process plumbing (children, /proc, /metrics, the machine line) is bench/proc.ts.
 
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,8 +23,8 @@ import { benchGeofences, GEOFENCE_DEFAULTS, geofenceBenchNotes, geofenceTable, p
 import { runGeoNearest, type GeoResult } from './geo-nearest.ts';
 import { HTTP_DEFAULTS, httpTable, runHttpBench, type HttpBenchOptions, type HttpResult } from './http.ts';
 import { findMosquitto, ingestText, mosquittoVersion, runIngestRows, type IngestOptions } from './ingest.ts';
-import { codeVersion, cpuMeter, killChildrenOnSignal, machine, NOISY_PCT, stampedLog } from './proc.ts';
-import { runWarningBench, WARNING_DEFAULTS, warningNotes, warningTable, type WarningBenchOptions, type WarningBenchResult } from './warning.ts';
+import { codeVersion, cpuMeter, killChildrenOnSignal, machine, NOISY_PCT, ROOT, stampedLog, trackChild } from './proc.ts';
+import { WARNING_DEFAULTS, warningNotes, warningTable, type WarningBenchOptions, type WarningBenchResult } from './warning.ts';
 
 const progress = stampedLog('bench');
 const int = (n: number): string => Math.round(n).toLocaleString('en');
@@ -321,13 +322,14 @@ async function main(): Promise<void> {
       dispatchText = failed('The dispatch section', err);
     }
   }
-  // Last: at full size its 15,000 MQTT clients live in this process.
+  // Last, and in a fresh process of its own (bench/warning.ts): its 15,000 MQTT clients time-stamp every
+  // receipt, so what the earlier sections left in this process's heap must not delay them.
   let warningText: string[] | null = null;
   if (opts.only.has('warning')) {
     const w = opts.warning;
     progress(`warning: ${w.sensors} sensors every ${w.intervalS} s, ${w.subscribers} subscribers, ${w.crossingsPerS} threshold crossings/s for ${w.durationS} s`);
     try {
-      const r: WarningBenchResult = await runWarningBench({ ...w, engineEnv: opts.engineEnv, engineNodeArgs: profArgs('warning') });
+      const r: WarningBenchResult = await warningInChild(w, opts.engineEnv, profArgs('warning'));
       warningText = [...warningTable(r), '', ...warningNotes(r)];
       progress(`warning: delivery latency p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms; ${r.deliveries.received} of ${r.deliveries.expected} expected deliveries received`);
     } catch (err) {
@@ -364,3 +366,24 @@ main().then(
     process.exit(1);
   },
 );
+
+/** The warning section as `bench/warning.ts --json` in a child process; its progress goes to stderr. */
+async function warningInChild(w: WarningBenchOptions, engineEnv: Record<string, string>, engineNodeArgs: string[] | undefined): Promise<WarningBenchResult> {
+  const json = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pantau-bench-warning-')), 'result.json');
+  const flags: Record<string, number | undefined> = {
+    '--sensors': w.sensors, '--subscribers': w.subscribers, '--duration-s': w.durationS, '--interval-s': w.intervalS, '--crossings-per-s': w.crossingsPerS,
+    '--seed': w.seed, '--warmup-s': w.warmupS, '--hold-s': w.holdS, '--grace-s': w.graceS, '--connect-batch': w.connectBatch,
+  };
+  const args = ['--import', 'tsx', 'bench/warning.ts', '--json', json];
+  for (const [flag, value] of Object.entries(flags)) if (value !== undefined) args.push(flag, String(value));
+  for (const [k, v] of Object.entries(engineEnv)) args.push('--engine-env', `${k}=${v}`);
+  for (const a of engineNodeArgs ?? []) args.push('--engine-node-arg', a);
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  const code = await trackChild(child);
+  try {
+    if (code !== 0) throw new Error(`bench/warning.ts exited with ${code} (its output is above)`);
+    return JSON.parse(fs.readFileSync(json, 'utf8')) as WarningBenchResult;
+  } finally {
+    fs.rmSync(path.dirname(json), { recursive: true, force: true });
+  }
+}

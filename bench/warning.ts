@@ -51,6 +51,7 @@ const USAGE = `usage: npx tsx bench/warning.ts [flags]
   --grace-s S          wait for deliveries after the last resolve (default 10)
   --connect-batch N    MQTT connections opened at once (default 200)
   --engine-env K=V     extra environment variable for the engine (repeatable)
+  --engine-node-arg A  a node flag for the engine child, e.g. --cpu-prof (repeatable)
   --json FILE          also write the whole result as JSON`;
 
 class UsageError extends Error {}
@@ -85,6 +86,10 @@ function parseArgs(argv: readonly string[]): { opts: WarningBenchOptions; json: 
       case '--json':
         if (!value) throw new UsageError('--json needs a file name');
         json = value;
+        break;
+      case '--engine-node-arg':
+        if (!value) throw new UsageError('--engine-node-arg needs a node flag, e.g. --cpu-prof');
+        (opts.engineNodeArgs ??= []).push(value);
         break;
       case '--engine-env': {
         const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(value ?? '');
