@@ -456,11 +456,7 @@ export async function startEngineChild(opts: EngineChildOptions): Promise<Engine
       await sleep(50);
     }
     const httpUrl = `http://127.0.0.1:${httpPort}`;
-    while ((await fetch(`${httpUrl}/readyz`).then((r) => r.status, () => 0)) !== 200) {
-      if (child.proc.exitCode !== null) throw new Error(`the engine exited with code ${child.proc.exitCode}:\n${child.tail()}`);
-      if (performance.now() > deadline) throw new Error(`the engine was not ready within 120 s:\n${child.tail()}`);
-      await sleep(100);
-    }
+    await untilReady(child, 'engine', httpUrl, deadline);
     const startMs = performance.now() - t0;
     return {
       child,
@@ -476,6 +472,15 @@ export async function startEngineChild(opts: EngineChildOptions): Promise<Engine
   } catch (err) {
     await stop(10_000);
     throw err;
+  }
+}
+
+/** Polls the child's /readyz until 200; throws with its stderr's tail when it exits or the deadline passes. */
+async function untilReady(child: Child, what: string, httpUrl: string, deadline: number): Promise<void> {
+  while ((await fetch(`${httpUrl}/readyz`).then((r) => r.status, () => 0)) !== 200) {
+    if (child.proc.exitCode !== null) throw new Error(`the ${what} exited with code ${child.proc.exitCode}:\n${child.tail()}`);
+    if (performance.now() > deadline) throw new Error(`the ${what} was not ready within 120 s:\n${child.tail()}`);
+    await sleep(100);
   }
 }
 
@@ -516,11 +521,7 @@ export async function startReplicaChild(engine: EngineChild, opts: { log?: (line
       await sleep(50);
     }
     const httpUrl = `http://127.0.0.1:${port}`;
-    while ((await fetch(`${httpUrl}/readyz`).then((r) => r.status, () => 0)) !== 200) {
-      if (child.proc.exitCode !== null) throw new Error(`the replica exited with code ${child.proc.exitCode}:\n${child.tail()}`);
-      if (performance.now() > deadline) throw new Error(`the replica was not ready within 120 s:\n${child.tail()}`);
-      await sleep(100);
-    }
+    await untilReady(child, 'replica', httpUrl, deadline);
     return { child, pid: child.pid, httpUrl, startMs: performance.now() - t0, stop };
   } catch (err) {
     await stop(10_000);
