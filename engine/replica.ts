@@ -72,7 +72,9 @@ export async function startReplica(config: Config, opts: ReplicaOptions = {}): P
 
   const resync = async (gen: number): Promise<void> => {
     while (!closing && gen === generation && connected) {
-      seen = new Set();
+      // this attempt's own set: an older attempt that ends late must not clear it
+      const mine = new Set<string>();
+      seen = mine;
       try {
         const res = await fetchEngine('/api/v1/vehicles', token);
         if (!res.ok) throw new Error(`GET ${engineUrl}/api/v1/vehicles answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
@@ -85,18 +87,19 @@ export async function startReplica(config: Config, opts: ReplicaOptions = {}): P
           const [lon, lat] = f.geometry?.coordinates ?? [];
           const v = toLiveVehicle({ ...f.properties, lat, lon }, `features[${i}]`);
           inSnapshot.add(v.id);
-          if (!seen.has(v.id)) vehicles.upsert(v);
+          if (!mine.has(v.id)) vehicles.upsert(v);
         }
         // Gone while this replica was away: neither in the snapshot nor changed since.
-        for (const v of [...vehicles.all()]) if (!inSnapshot.has(v.id) && !seen.has(v.id)) vehicles.remove(v.id);
-        seen = null;
+        for (const v of [...vehicles.all()]) if (!inSnapshot.has(v.id) && !mine.has(v.id)) vehicles.remove(v.id);
+        if (seen === mine) seen = null;
         isSynced = true;
         metrics.snapshots.inc();
         log.info({ vehicles: vehicles.size, engine: engineUrl }, 'replica: in step with the engine');
         markSynced();
         return;
       } catch (err) {
-        seen = null;
+        if (seen === mine) seen = null;
+        if (gen !== generation) return;
         log.warn({ engine: engineUrl, err: (err as Error).message }, `replica: the engine's fleet could not be read; retrying in ${RESYNC_RETRY_MS} ms`);
         await new Promise((r) => setTimeout(r, RESYNC_RETRY_MS));
       }
