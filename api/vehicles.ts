@@ -219,10 +219,10 @@ export const liveVehiclesRoutes =
     });
   };
 
+/** GET /vehicles/{id}/track: from history, so only the engine has it. */
 const trackRoutes =
   (deps: ApiDeps): FastifyPluginAsync =>
   async (app) => {
-
     app.get<{ Params: { id: string }; Querystring: { from?: string; to?: string; limit: number } }>('/vehicles/:id/track', {
       config: { role: 'viewer' },
       schema: {

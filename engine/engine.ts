@@ -38,10 +38,9 @@ import { cameraStreamRoute } from '../cctv/stream-route.ts';
 import { Coalescer, Feed, vehicleEvent } from './feed.ts';
 import { LIVE_VEHICLES_TOPIC, LiveTopic } from './live-topic.ts';
 import { VERSION } from './version.ts';
-
-export { VERSION };
 import { dispatchView } from '../api/dispatches.ts';
 
+export { VERSION };
 
 /** at most this many rejects are published for one message; the rest are counted only */
 const MAX_REJECTS_PUBLISHED = 20;
@@ -286,12 +285,12 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
       ports: () => ({ ...ports }),
       brokerReady: () => !broker.aedes.closed && !closing,
       forgetDevice: (id) => {
-        vehicles.remove(id);
+        const wasLive = vehicles.remove(id);
         geofences.tracker.forgetVehicle(id);
         sensors.remove(id);
         recent.forget(id);
         warnings.sensorRemoved(id, Date.now());
-        vehicleChanged(id);
+        if (wasLive) vehicleChanged(id); // replicas drop it too
       },
       deviceChanged: (d) => {
         if (d.kind === 'vehicle') vehicleChanged(d.id); // its type or status may have changed
