@@ -194,7 +194,7 @@ export function otherProcesses(before: Map<number, number>, after: Map<number, n
 /** CPU over a window, in % of one core: one process by thread, this (the bench) process, the machine and what else ran. */
 export interface WindowCpu {
   target: CpuSplit;
-  /** this process */
+  /** this process and its helper processes */
   selfPct: number;
   /** the whole machine (up to cores x 100) and its steal part */
   machinePct: number;
@@ -203,20 +203,25 @@ export interface WindowCpu {
   others: string;
 }
 
-/** Starts measuring the CPU of process `pid` by thread, of this process and of the machine; call the result with the window's length to end it. */
-export function windowCpuMeter(pid: number): (elapsedS: number) => WindowCpu {
+/**
+ * Starts measuring the CPU of process `pid` by thread, of this process (with its helper processes `mine`)
+ * and of the machine; call the result with the window's length to end it.
+ */
+export function windowCpuMeter(pid: number, mine: readonly number[] = []): (elapsedS: number) => WindowCpu {
   const threads0 = threadTicks(pid);
   const host0 = machineTicks();
   const procs0 = allProcessTicks();
   const self0 = process.cpuUsage();
+  const mineTicks = () => mine.reduce((a, p) => a + processTicks(p), 0);
+  const mine0 = mineTicks();
   return (elapsedS) => {
     const target = cpuBetween(pid, threads0, threadTicks(pid), elapsedS);
     const self = process.cpuUsage(self0);
     const host1 = machineTicks();
-    const others = otherProcesses(procs0, allProcessTicks(), new Set([pid, process.pid]), elapsedS);
+    const others = otherProcesses(procs0, allProcessTicks(), new Set([pid, process.pid, ...mine]), elapsedS);
     return {
       target,
-      selfPct: ((self.user + self.system) / 1e6 / elapsedS) * 100,
+      selfPct: ((self.user + self.system) / 1e6 / elapsedS) * 100 + ticksToPct(mineTicks() - mine0, elapsedS),
       machinePct: ticksToPct(host1.busy - host0.busy, elapsedS),
       stealPct: ticksToPct(host1.steal - host0.steal, elapsedS),
       others,

@@ -372,7 +372,7 @@ async function warningInChild(w: WarningBenchOptions, engineEnv: Record<string, 
   const json = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pantau-bench-warning-')), 'result.json');
   const flags: Record<string, number | undefined> = {
     '--sensors': w.sensors, '--subscribers': w.subscribers, '--duration-s': w.durationS, '--interval-s': w.intervalS, '--crossings-per-s': w.crossingsPerS,
-    '--seed': w.seed, '--warmup-s': w.warmupS, '--hold-s': w.holdS, '--grace-s': w.graceS, '--connect-batch': w.connectBatch,
+    '--seed': w.seed, '--warmup-s': w.warmupS, '--hold-s': w.holdS, '--grace-s': w.graceS, '--connect-batch': w.connectBatch, '--receivers': w.receivers,
   };
   const args = ['--import', 'tsx', 'bench/warning.ts', '--json', json];
   for (const [flag, value] of Object.entries(flags)) if (value !== undefined) args.push(flag, String(value));

@@ -50,7 +50,7 @@ export function warningNotes(r: WarningBenchResult): string[] {
       `${int(o.subscribers)} subscribers (Points, radius ${SUB_RADIUS_M.min}-${SUB_RADIUS_M.max} m, kinds water_level) on persistent sessions at QoS 1; ${o.crossingsPerS} crossing(s)/s to ${CROSSING_CM.min}-${CROSSING_CM.max} cm for ${o.durationS} s, each held ${o.holdS} s then resolved; seed ${o.seed}.`,
   );
   out.push(
-    `- Latency = receipt at the subscriber - wall time just before the crossing publish, both in this process; ${int(r.latencyMs.count)} deliveries over ${int(r.alerts.crossings)} alerts (${r.alerts.recipientsMean.toFixed(1)} expected recipients per alert, ${int(r.alerts.withoutRecipients)} alerts with none). ` +
+    `- Latency = receipt at the subscriber (stamped in its receiver process) - wall time just before the crossing publish (in this process), one clock; ${int(r.latencyMs.count)} deliveries over ${int(r.alerts.crossings)} alerts (${r.alerts.recipientsMean.toFixed(1)} expected recipients per alert, ${int(r.alerts.withoutRecipients)} alerts with none). ` +
       `"Last subscriber" covers only alerts delivered to every expected subscriber (${int(r.lastMs.count)} of ${int(r.alerts.crossings)}).`,
   );
   out.push(
@@ -64,8 +64,9 @@ export function warningNotes(r: WarningBenchResult): string[] {
       `SIGTERM to exit ${fmt(r.engine.stopS)} s (exit ${r.engine.exit}${r.engine.killed ? ', killed' : ''}).`,
   );
   out.push(
-    `- This process (all ${int(o.sensors + o.subscribers)} clients): CPU ${pct(r.bench.cpuPct)}, RSS ${int(r.bench.rssMiB)} MiB, event-loop delay p99 ${fmt(r.bench.loopP99Ms)} ms, max ${fmt(r.bench.loopMaxMs)} ms during the window ` +
-      '(a receipt is time-stamped when its socket is read: this delay is part of the measured latency).',
+    `- This process (the ${int(o.sensors)} sensors; the ${int(o.subscribers)} subscribers are in ${o.receivers} receiver processes, which stamp each receipt as its socket is read): ` +
+      `CPU ${pct(r.bench.cpuPct)} with the receivers, RSS ${int(r.bench.rssMiB)} MiB, event-loop delay p99 ${fmt(r.bench.loopP99Ms)} ms, max ${fmt(r.bench.loopMaxMs)} ms during the window ` +
+      '(a crossing is timed just before its publish, so this delay reaches the latency only through a late publish, counted as lagged).',
   );
   const slow = [...r.perAlert].filter((a) => (a.lastMs ?? Infinity) >= 50 || (a.resolveLastMs ?? 0) >= 50).sort((a, b) => (b.lastMs ?? Infinity) - (a.lastMs ?? Infinity));
   if (slow.length) {

@@ -27,6 +27,7 @@ import {
   type StopResult,
 } from './proc.ts';
 import { fmt } from './warning-report.ts';
+import { startReceivers, type Receivers } from './warning-receivers.ts';
 import {
   AFFECTED_RADIUS_M,
   BOX,
@@ -142,9 +143,10 @@ export async function runWarningBench(input: WarningBenchOptions): Promise<Warni
     holdS: input.holdS ?? input.intervalS,
     connectBatch: input.connectBatch ?? 200,
     provisionConcurrency: input.provisionConcurrency ?? 16,
+    receivers: input.receivers ?? 2,
     engineEnv: input.engineEnv ?? {},
   };
-  for (const k of ['sensors', 'subscribers', 'durationS', 'intervalS', 'crossingsPerS', 'connectBatch', 'provisionConcurrency'] as const) {
+  for (const k of ['sensors', 'subscribers', 'durationS', 'intervalS', 'crossingsPerS', 'connectBatch', 'provisionConcurrency', 'receivers'] as const) {
     if (!(opts[k] > 0)) throw new Error(`runWarningBench: ${k} must be above 0, got ${opts[k]}`);
   }
   const log = input.log ?? defaultLog;
@@ -198,7 +200,10 @@ export async function runWarningBench(input: WarningBenchOptions): Promise<Warni
   };
 
   // Everything that must be closed, whatever happens: each client is taken out of its holder once.
+  let receivers: Receivers | null = null;
   const closeAll = async (): Promise<void> => {
+    await receivers?.close();
+    receivers = null;
     const clients: MqttClient[] = [];
     for (const x of [...subs, ...sensors]) {
       if (x.client) clients.push(x.client);
@@ -238,11 +243,10 @@ export async function runWarningBench(input: WarningBenchOptions): Promise<Warni
     /** delivery_id -> (crossing, receipt) of raised deliveries, to join with the engine's database afterwards */
     const deliveryLog = new Map<string, { crossing: Crossing; atWall: number }>();
 
-    const onDelivery = (s: Sub, payload: Buffer): void => {
-      const at = nowMs();
+    const onDelivery = (s: Sub, payload: string, at: number): void => {
       let m: DeliveryMsg;
       try {
-        m = JSON.parse(payload.toString('utf8')) as DeliveryMsg;
+        m = JSON.parse(payload) as DeliveryMsg;
       } catch {
         counters.badPayload++;
         return;
@@ -275,33 +279,6 @@ export async function runWarningBench(input: WarningBenchOptions): Promise<Warni
       }
     };
 
-    const connectSub = (s: Sub): Promise<boolean> =>
-      new Promise((resolve) => {
-        const options: IClientOptions = {
-          clientId: `bench-${s.id}`, username: s.id, password: s.token, clean: false,
-          keepalive: 120, reconnectPeriod: 2000, connectTimeout: 30_000, reschedulePings: false, log: noop,
-        };
-        const c = mqtt.connect(engine.mqttUrl, options);
-        s.client = c;
-        let settled = false;
-        const done = (ok: boolean): void => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          resolve(ok);
-        };
-        const timer = setTimeout(() => done(false), 60_000);
-        c.on('message', (_topic, payload) => onDelivery(s, payload));
-        c.on('connect', () => {
-          s.connected = true;
-          if (settled) return; // a reconnect: mqtt.js resubscribes by itself
-          c.subscribe(s.topic, { qos: 1 }, (err, granted) => done(!err && granted?.[0]?.qos === 1));
-        });
-        c.on('close', () => void (s.connected = false));
-        c.on('reconnect', () => void counters.subReconnects++);
-        c.on('error', () => void counters.subErrors++);
-      });
-
     const inBatches = async <T>(items: readonly T[], fn: (x: T) => Promise<boolean>, what: string): Promise<number> => {
       let ok = 0;
       let nextReport = performance.now() + 10_000;
@@ -317,9 +294,15 @@ export async function runWarningBench(input: WarningBenchOptions): Promise<Warni
     };
 
     t = performance.now();
-    const subscribersConnected = await inBatches(subs, connectSub, 'subscribers');
+    // The subscribers live in receiver processes (bench/warning-receivers.ts), which stamp each receipt.
+    receivers = startReceivers(opts.receivers, {
+      delivery: (idx, at, payload) => onDelivery(subs[idx]!, payload, at),
+      state: (idx, connected) => void (subs[idx]!.connected = connected),
+      count: (name) => void counters[name]++,
+    });
+    const subscribersConnected = await receivers.connect(engine.mqttUrl, subs, opts.connectBatch);
     const subscribersConnectS = (performance.now() - t) / 1000;
-    log(`${subscribersConnected} of ${opts.subscribers} subscribers connected and subscribed in ${subscribersConnectS.toFixed(1)} s (${opts.connectBatch} at a time)`);
+    log(`${subscribersConnected} of ${opts.subscribers} subscribers connected and subscribed in ${subscribersConnectS.toFixed(1)} s (${opts.connectBatch} at a time in each of ${opts.receivers} receiver processes)`);
     if (subscribersConnected < opts.subscribers) log(`warning: ${opts.subscribers - subscribersConnected} subscribers did not connect; their deliveries will count as missed`);
 
     // --- sensors: provisioned after the subscribers, so that no sensor waits long enough before its
@@ -491,7 +474,7 @@ export async function runWarningBench(input: WarningBenchOptions): Promise<Warni
 
     // --- the measured window
     const m0 = await scrape(engine.metricsUrl);
-    const cpu = windowCpuMeter(pid);
+    const cpu = windowCpuMeter(pid, receivers.pids);
     elMonitor.enable();
     const w0 = performance.now();
     load.inWindow = true;

@@ -26,6 +26,8 @@ export interface WarningBenchOptions {
   connectBatch?: number;
   /** parallel HTTP provisioning requests (default 16) */
   provisionConcurrency?: number;
+  /** child processes holding the subscribers' MQTT sessions and stamping their receipts (default 2) */
+  receivers?: number;
   /** extra environment for the engine child */
   engineEnv?: Record<string, string>;
   /** node flags for the engine child (run.ts --engine-prof) */

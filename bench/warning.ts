@@ -3,13 +3,15 @@
 //
 //   npx tsx bench/warning.ts --sensors 5000 --subscribers 10000 --duration-s 60
 //                            [--interval-s 10] [--crossings-per-s 1] [--seed 1] [--warmup-s S] [--grace-s 10]
-//                            [--hold-s S] [--connect-batch 200] [--engine-env K=V] [--json FILE]
+//                            [--hold-s S] [--connect-batch 200] [--receivers 2] [--engine-env K=V] [--json FILE]
 //
 // The engine runs as a child process (`node bin/pantau.js serve`, ports 0, embedded TimescaleDB in a
 // temporary PANTAU_DATA_DIR, deleted afterwards). This process provisions `water_level` sensors with
-// thresholds and subscribers through the HTTP API, connects every one of them over MQTT with its own
+// thresholds and subscribers through the HTTP API and connects each sensor over MQTT with its own
 // credentials (a sensor may publish only its own readings: broker/acl.ts refuses an operator that
-// speaks for a device), and then:
+// speaks for a device); the subscribers connect the same way from `--receivers` child processes
+// (bench/warning-receivers.ts), which stamp each receipt, so this process's own pauses (its heap holds
+// the sensors) do not delay them. Then:
 // - every sensor publishes a normal reading every `intervalS`, phases spread evenly, QoS 1;
 // - `crossingsPerS` times a second a random sensor that is not alerting publishes a reading above
 //   SIAGA_3 (the wall time just before the publish is the start of the latency); it stays high until
@@ -50,6 +52,7 @@ const USAGE = `usage: npx tsx bench/warning.ts [flags]
   --hold-s S           a crossing sensor stays high this long before resolving (default one interval)
   --grace-s S          wait for deliveries after the last resolve (default 10)
   --connect-batch N    MQTT connections opened at once (default 200)
+  --receivers N        child processes holding the subscribers and stamping their receipts (default 2)
   --engine-env K=V     extra environment variable for the engine (repeatable)
   --engine-node-arg A  a node flag for the engine child, e.g. --cpu-prof (repeatable)
   --json FILE          also write the whole result as JSON`;
@@ -83,6 +86,7 @@ function parseArgs(argv: readonly string[]): { opts: WarningBenchOptions; json: 
       case '--hold-s': opts.holdS = num(name, value, false, true); break;
       case '--grace-s': opts.graceS = num(name, value, false, true); break;
       case '--connect-batch': opts.connectBatch = num(name, value, true); break;
+      case '--receivers': opts.receivers = num(name, value, true); break;
       case '--json':
         if (!value) throw new UsageError('--json needs a file name');
         json = value;
