@@ -78,7 +78,7 @@ async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T, i
 // ---------------------------------------------------------------------------------------------
 // The run's state
 
-/** a sensor or a subscriber: its place, credentials and MQTT connection from this process */
+/** a sensor or a subscriber: its place, credentials and whether its MQTT connection is up */
 interface Peer {
   idx: number;
   id: string;
@@ -86,10 +86,10 @@ interface Peer {
   topic: string;
   lat: number;
   lon: number;
-  client: MqttClient | null;
   connected: boolean;
 }
 
+/** a subscriber: connected from a receiver process (bench/warning-receivers.ts) */
 interface Sub extends Peer {
   radiusM: number;
 }
@@ -110,7 +110,9 @@ interface Crossing {
   resolve: { tsMs: number; t0: number; received: Map<number, number> } | null;
 }
 
+/** a sensor: connected from this process, which times its crossings */
 interface Sensor extends Peer {
+  client: MqttClient | null;
   everConnected: boolean;
   lastTs: number;
   inflight: number;
@@ -172,16 +174,18 @@ export async function runWarningBench(input: WarningBenchOptions): Promise<Warni
       idx: j, id: '', token: '', topic: '',
       lat: round6(subRng.uniform(BOX.minLat, BOX.maxLat)), lon: round6(subRng.uniform(BOX.minLon, BOX.maxLon)),
       radiusM: Math.round(subRng.uniform(SUB_RADIUS_M.min, SUB_RADIUS_M.max)),
-      client: null, connected: false,
+      connected: false,
     });
   }
   const noise = new Rng(deriveSeed(opts.seed, 3));
   const picks = new Rng(deriveSeed(opts.seed, 4));
 
-  // One socket per client in this process: say so early when the descriptor limit cannot hold them.
+  // One socket per client: the sensors' in this process, the subscribers' shared by the receivers (which
+  // inherit this limit). Say so early when the descriptor limit cannot hold them.
   const fdLimit = Number(/^Max open files\s+(\d+)/m.exec(readOr('/proc/self/limits'))?.[1] ?? Infinity);
-  if (fdLimit < opts.sensors + opts.subscribers + 200) {
-    throw new Error(`this process may open ${fdLimit} files but needs one socket per client (${opts.sensors + opts.subscribers} + a few): raise it with \`ulimit -n ${opts.sensors + opts.subscribers + 1000}\``);
+  const perProcess = Math.max(opts.sensors, Math.ceil(opts.subscribers / opts.receivers));
+  if (fdLimit < perProcess + 200) {
+    throw new Error(`a process may open ${fdLimit} files but one needs a socket per client (${perProcess} + a few): raise it with \`ulimit -n ${perProcess + 1000}\``);
   }
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pantau-bench-warning-'));
   log(`machine: ${host.line}`);
@@ -205,10 +209,10 @@ export async function runWarningBench(input: WarningBenchOptions): Promise<Warni
     await receivers?.close();
     receivers = null;
     const clients: MqttClient[] = [];
-    for (const x of [...subs, ...sensors]) {
-      if (x.client) clients.push(x.client);
-      x.client = null;
-      x.connected = false;
+    for (const s of sensors) {
+      if (s.client) clients.push(s.client);
+      s.client = null;
+      s.connected = false;
     }
     for (let i = 0; i < clients.length; i += 1000) await Promise.all(clients.slice(i, i + 1000).map((c) => c.endAsync(true).catch(() => undefined)));
   };
