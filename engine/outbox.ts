@@ -38,6 +38,9 @@ export interface OutboxOptions {
   concurrency?: number;
 }
 
+/** how long confirmations gather before they are recorded in one transaction */
+const RECORD_AFTER_MS = 50;
+
 const SUBSCRIBER_TOPIC = /^pantau\/v1\/subscribers\/([^/]+)\/alerts$/;
 
 export class Outbox {
@@ -57,6 +60,13 @@ export class Outbox {
   private readonly uncommitted = new Set<string>();
   /** their confirmations, recorded once the row exists */
   private readonly held = new Map<string, { update: DeliveryUpdate; attempt: AttemptRow }>();
+  /**
+   * Delivery id by the payload buffer handed to the broker. The memory persistence gives an acknowledgement the very
+   * buffer that was published, so a PUBACK is matched without parsing the payload (a persistence that copies payloads,
+   * such as Redis, falls back to parsing it).
+   */
+  private readonly sentPayloads = new WeakMap<Buffer, string>();
+  private recordTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly db: Db,
@@ -157,6 +167,8 @@ export class Outbox {
     this.aedes.off('subscribe', this.onSubscribe);
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+    if (this.recordTimer) clearTimeout(this.recordTimer);
+    this.recordTimer = null;
     // one last try to record confirmations; what fails here is delivered again after the restart
     if (this.recording) await this.recording;
     if (this.updates.length) await this.record();
@@ -193,7 +205,9 @@ export class Outbox {
     }
     const qos1 = subs.some((s) => s.qos > 0);
     this.handed.set(row.id, { row, at: Date.now() });
-    const packet = { cmd: 'publish', topic, payload: Buffer.from(JSON.stringify(row.payload)), qos: 1, retain: false, dup: false } as PublishPacket;
+    const payload = Buffer.from(JSON.stringify(row.payload));
+    this.sentPayloads.set(payload, row.id);
+    const packet = { cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false } as PublishPacket;
     this.aedes.publish(packet, () => {
       // A QoS 0 subscription never acknowledges: handing it over is all the broker can do.
       if (!qos1) this.confirmMqtt(row.id, 'delivered at QoS 0 (the subscription asked for no acknowledgement)');
@@ -216,11 +230,14 @@ export class Outbox {
     // aedes passes no packet for an acknowledgement of a message id it does not know
     const topic = (packet as { topic?: string } | undefined)?.topic;
     if (!topic || !SUBSCRIBER_TOPIC.test(topic)) return;
-    let id: unknown;
-    try {
-      id = JSON.parse(String((packet as PublishPacket).payload)).delivery_id;
-    } catch {
-      return;
+    const payload = (packet as PublishPacket).payload as Buffer;
+    let id: unknown = this.sentPayloads.get(payload);
+    if (id === undefined) {
+      try {
+        id = JSON.parse(String(payload)).delivery_id;
+      } catch {
+        return;
+      }
     }
     if (typeof id === 'string') this.confirmMqtt(id, null);
   };
@@ -326,7 +343,16 @@ export class Outbox {
     }
     this.updates.push(update);
     this.attempts.push(attempt);
-    if (!this.recording) setImmediate(() => void this.record());
+    this.scheduleRecord();
+  }
+
+  // One transaction for the confirmations of a whole fan-out (an alert's subscribers acknowledge within tens of ms),
+  // not one per event-loop turn: the database thread then competes less with delivering the next alert.
+  private scheduleRecord(): void {
+    this.recordTimer ??= setTimeout(() => {
+      this.recordTimer = null;
+      void this.record();
+    }, RECORD_AFTER_MS);
   }
 
   private record(): Promise<void> {
@@ -346,7 +372,7 @@ export class Outbox {
       })
       .finally(() => {
         this.recording = null;
-        if (this.updates.length && !this.stopped) setImmediate(() => void this.record());
+        if (this.updates.length && !this.stopped) this.scheduleRecord();
       });
     return this.recording;
   }
