@@ -35,8 +35,11 @@ declare module 'fastify' {
 export interface ApiBaseOptions {
   version: string;
   log: ApiDeps['log'];
-  /** the operator a bearer token belongs to, or null; may throw an ApiError (a replica that cannot ask its engine) */
-  authenticate(token: string): Promise<{ id: string; role: Role } | null>;
+  /**
+   * The operator a bearer token belongs to, or null; may throw (or reject with) an ApiError (a replica that cannot ask
+   * its engine). A token known already is answered without a promise.
+   */
+  authenticate(token: string): { id: string; role: Role } | null | Promise<{ id: string; role: Role } | null>;
   /** a line of the OpenAPI document's description */
   description: string;
 }
@@ -46,7 +49,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const app = await createApiBase({
     version: deps.version,
     log: deps.log,
-    authenticate: (token) => deps.registry.authenticateOperator(token),
+    authenticate: (token) => deps.registry.cachedOperator(token) ?? deps.registry.authenticateOperator(token),
     description: 'City control-room engine: devices, live vehicles, sensors. Contract v1.',
   });
   await app.register(devicesRoutes(deps), { prefix: '/api/v1' });
@@ -82,17 +85,28 @@ export async function createApiBase(opts: ApiBaseOptions): Promise<FastifyInstan
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  app.addHook('onRequest', async (req: FastifyRequest) => {
+  // A callback hook, not an async one: a public route, or a token already verified, then costs no promise.
+  app.addHook('onRequest', (req: FastifyRequest, _reply, done) => {
     const need = req.routeOptions.config?.role;
-    if (!need) return;
+    if (!need) return done();
     const header = req.headers.authorization;
     const fromQuery = req.routeOptions.config?.tokenInQuery ? (req.query as { access_token?: unknown }).access_token : undefined;
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : typeof fromQuery === 'string' ? fromQuery.trim() : '';
-    if (!token) throw new ApiError('UNAUTHORIZED', `send Authorization: Bearer <token>${req.routeOptions.config?.tokenInQuery ? ' or ?access_token=<token>' : ''}`);
-    const op = await opts.authenticate(token);
-    if (!op) throw new ApiError('UNAUTHORIZED', 'unknown or revoked token');
-    if (RANK[op.role] < RANK[need]) throw new ApiError('FORBIDDEN', `this needs the ${need} role; the token has ${op.role}`);
-    req.operator = op;
+    if (!token) return done(new ApiError('UNAUTHORIZED', `send Authorization: Bearer <token>${req.routeOptions.config?.tokenInQuery ? ' or ?access_token=<token>' : ''}`));
+    const admit = (op: { id: string; role: Role } | null): ApiError | undefined => {
+      if (!op) return new ApiError('UNAUTHORIZED', 'unknown or revoked token');
+      if (RANK[op.role] < RANK[need]) return new ApiError('FORBIDDEN', `this needs the ${need} role; the token has ${op.role}`);
+      req.operator = op;
+      return undefined;
+    };
+    let answer: ReturnType<ApiBaseOptions['authenticate']>;
+    try {
+      answer = opts.authenticate(token);
+    } catch (err) {
+      return done(err as Error);
+    }
+    if (answer instanceof Promise) answer.then((op) => done(admit(op)), (err: Error) => done(err));
+    else done(admit(answer));
   });
 
   app.setErrorHandler((err: Error & { validation?: unknown[]; validationContext?: string; statusCode?: number; code?: string }, req, reply) => {

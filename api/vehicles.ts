@@ -38,8 +38,22 @@ const featureSchema = {
 const typeList = { type: 'string', description: `comma-separated: ${VEHICLE_TYPES.join(', ')}` } as const;
 const statusList = { type: 'string', description: `comma-separated: ${VEHICLE_STATUSES.join(', ')}` } as const;
 
-function parseList<T extends string>(raw: string | undefined, allowed: readonly T[], field: string): Set<T> | null {
+/** parsed type= and status= lists by their raw text: the same few lists come with nearly every request */
+const parsedLists = new Map<string, ReadonlySet<string>>();
+const PARSED_LISTS_MAX = 256;
+
+function parseList<T extends string>(raw: string | undefined, allowed: readonly T[], field: string): ReadonlySet<T> | null {
   if (!raw) return null;
+  const key = `${field}=${raw}`;
+  const known = parsedLists.get(key);
+  if (known) return known as ReadonlySet<T>;
+  const set = parseListUncached(raw, allowed, field);
+  if (parsedLists.size >= PARSED_LISTS_MAX) parsedLists.clear();
+  parsedLists.set(key, set);
+  return set;
+}
+
+function parseListUncached<T extends string>(raw: string, allowed: readonly T[], field: string): ReadonlySet<T> {
   const values = raw.split(',').map((s) => s.trim()).filter(Boolean);
   for (const v of values) {
     if (!(allowed as readonly string[]).includes(v)) throw new ApiError('BAD_QUERY', `${field} must be among ${allowed.join(', ')}`, { field, got: v });

@@ -14,6 +14,7 @@ import { ConfigError, variableOf, type Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { LIVE_VEHICLES_TOPIC, LiveBatchError, parseLiveBatch, toLiveVehicle } from './live-topic.ts';
 import type { Role } from './registry.ts';
+import { fingerprint } from './tokens.ts';
 import { VehicleIndex } from '../geo/vehicle-index.ts';
 import { createApiBase } from '../api/app.ts';
 import { ApiError } from '../api/errors.ts';
@@ -158,9 +159,10 @@ export async function startReplica(config: Config, opts: ReplicaOptions = {}): P
   // ---- tokens, checked by the engine
   const trusted = new Map<string, { op: { id: string; role: Role } | null; untilMs: number }>();
   const asking = new Map<string, Promise<{ id: string; role: Role } | null>>();
-  const authenticate = async (bearer: string): Promise<{ id: string; role: Role } | null> => {
-    const key = crypto.createHash('sha256').update(bearer).digest('base64url');
+  const authenticate = (bearer: string): { id: string; role: Role } | null | Promise<{ id: string; role: Role } | null> => {
+    const key = fingerprint(bearer);
     const hit = trusted.get(key);
+    // answered without a promise while cached: this runs on every request
     if (hit && hit.untilMs > Date.now()) return hit.op;
     let pending = asking.get(key);
     if (!pending) {
