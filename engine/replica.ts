@@ -128,7 +128,8 @@ export async function startReplica(config: Config, opts: ReplicaOptions = {}): P
     });
   });
   const lost = () => {
-    if (connected) log.warn({ broker: mqttUrl }, 'replica: lost the engine broker; answering from the last known fleet until back');
+    // a replica shutting down closes the connection itself: nothing was lost
+    if (connected && !closing) log.warn({ broker: mqttUrl }, 'replica: lost the engine broker; answering from the last known fleet until back');
     connected = false;
     isSynced = false;
   };

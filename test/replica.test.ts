@@ -6,7 +6,7 @@ import { loadConfig } from '../engine/config.ts';
 import type { Engine } from '../engine/engine.ts';
 import { LIVE_BATCH_MAX, LIVE_VEHICLES_TOPIC, LiveBatchError, LiveTopic, parseLiveBatch } from '../engine/live-topic.ts';
 import { startReplica, type Replica } from '../engine/replica.ts';
-import { silentLogger } from '../engine/log.ts';
+import { createLogger, silentLogger } from '../engine/log.ts';
 import type { LiveVehicle } from '../geo/vehicle-index.ts';
 import { ADMIN_TOKEN, auth, provision, startTestEngine } from './helpers/engine.ts';
 import { connect, waitFor } from './helpers/mqtt.ts';
@@ -176,6 +176,19 @@ describe('an API replica following an engine', () => {
     expect(within.json()).toMatchObject({ error: 'NOT_ON_REPLICA', details: { field: 'within' } });
     const post = await replica.app.inject({ method: 'POST', url: '/api/v1/dispatches', headers: auth, payload: { lat: -6.2, lon: 106.8, type: 'ambulance' } });
     expect(post.statusCode).toBe(404);
+  });
+
+  it('says it lost the engine only when it did: closing the replica logs no warning', async () => {
+    const lines: string[] = [];
+    const second = await startReplica(loadConfig({
+      PANTAU_HTTP_PORT: '0', PANTAU_HOST: '127.0.0.1',
+      PANTAU_ENGINE_URL: `http://127.0.0.1:${engine.ports.http}`, PANTAU_ENGINE_MQTT_URL: `mqtt://127.0.0.1:${engine.ports.mqtt}`,
+      PANTAU_REPLICA_TOKEN: viewerToken,
+    }), { log: createLogger('debug', (l) => lines.push(l)) });
+    await second.synced();
+    await waitFor(() => second.ready());
+    await second.close();
+    expect(lines.filter((l) => /lost the engine broker/.test(l))).toEqual([]);
   });
 
   it('refuses to start without an engine to follow, naming the variable', async () => {
