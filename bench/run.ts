@@ -61,7 +61,7 @@ const USAGE = `usage: npm run bench -- [flags]
                     geo       live vehicle index micro benchmark (seconds)
                     geofence  geofence evaluation, 10,000 fences x 50 and 500 vertices (about 45 s)
                     pantau, mosquitto  the ingest rows above (about 5 to 9 minutes together)
-                    http      nearest k=5 under 10,000 fixes/s of ingest, against /healthz (1.5 to 2 min)
+                    http      nearest k=5 under 10,000 fixes/s of ingest, against /healthz (2 to 3 min)
                     dispatch  rounds of 50 concurrent dispatch reservations (about 1 min)
                     warning   threshold crossing to subscribers' MQTT deliveries, 5,000 sensors and
                               10,000 subscribers (several minutes of setup, then about 2 min)
