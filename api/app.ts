@@ -6,6 +6,7 @@ import { ApiError } from './errors.ts';
 import type { ApiDeps } from './deps.ts';
 import type { Role } from '../engine/registry.ts';
 import { devicesRoutes } from './devices.ts';
+import { operatorsRoutes } from './operators.ts';
 import { vehiclesRoutes } from './vehicles.ts';
 import { sensorsRoutes } from './sensors.ts';
 import { operationsRoutes } from './operations.ts';
@@ -53,6 +54,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     description: 'City control-room engine: devices, live vehicles, sensors. Contract v1.',
   });
   await app.register(devicesRoutes(deps), { prefix: '/api/v1' });
+  await app.register(operatorsRoutes(deps), { prefix: '/api/v1' });
   await app.register(vehiclesRoutes(deps), { prefix: '/api/v1' });
   await app.register(sensorsRoutes(deps), { prefix: '/api/v1' });
   await app.register(dispatchesRoutes(deps), { prefix: '/api/v1' });

@@ -28,6 +28,8 @@ export interface BrokerOptions {
 export interface Broker {
   aedes: Aedes;
   handle(stream: Connection, req?: IncomingMessage): Client;
+  /** Closes this node's MQTT sessions of an operator (its token or role changed); returns how many. */
+  disconnectOperator(id: string): number;
   close(): Promise<void>;
 }
 
@@ -139,6 +141,17 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
         log.warn({ client: client.id, bytes: size, max: opts.maxPacketBytes }, 'MQTT packet over PANTAU_MAX_PACKET_BYTES; disconnecting');
       });
       return client;
+    },
+    disconnectOperator(id) {
+      let closed = 0;
+      const clients = (aedes as unknown as { clients: Record<string, Client> }).clients;
+      for (const client of Object.values(clients)) {
+        const who = principals.get(client);
+        if (who?.kind !== 'operator' || who.id !== id) continue;
+        client.close();
+        closed++;
+      }
+      return closed;
     },
     async close() {
       await new Promise<void>((resolve) => aedes.close(() => resolve()));

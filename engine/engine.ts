@@ -36,7 +36,7 @@ import { Cameras } from '../cctv/cameras.ts';
 import { CameraStreams } from '../cctv/relay.ts';
 import { cameraStreamRoute } from '../cctv/stream-route.ts';
 import { Coalescer, Feed, vehicleEvent } from './feed.ts';
-import { LIVE_VEHICLES_TOPIC, LiveTopic } from './live-topic.ts';
+import { LIVE_OPERATORS_TOPIC, LIVE_VEHICLES_TOPIC, LiveTopic } from './live-topic.ts';
 import { VERSION } from './version.ts';
 import { dispatchView } from '../api/dispatches.ts';
 
@@ -257,6 +257,14 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
     };
 
     broker = await createBroker({ registry, metrics, log, allowAnonymous: config.allowAnonymous, maxPacketBytes: config.maxPacketBytes, ingest, redisUrl: config.redisUrl });
+    const theBroker = broker;
+    registry.onOperatorChanged((id) => {
+      // Sessions opened with the old token or role end now; API replicas drop the tokens they trusted.
+      const closed = theBroker.disconnectOperator(id);
+      const payload = Buffer.from(JSON.stringify({ at: new Date().toISOString(), operator: id }));
+      theBroker.aedes.publish({ cmd: 'publish', topic: LIVE_OPERATORS_TOPIC, payload, qos: 1, retain: false, dup: false }, () => undefined);
+      log.info({ operator: id, mqtt_sessions_closed: closed }, 'operator changed: its old token or role no longer applies');
+    });
     outbox = new Outbox(db, broker.aedes, (id) => {
       const s = subscribers.get(id);
       return s?.webhookUrl && s.webhookSecret ? { url: s.webhookUrl, secret: s.webhookSecret } : null;

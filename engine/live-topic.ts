@@ -6,6 +6,11 @@ import type { LiveVehicle } from '../geo/vehicle-index.ts';
 import { VEHICLE_STATUSES, VEHICLE_TYPES, type VehicleStatus, type VehicleType } from '../ingest/model.ts';
 
 export const LIVE_VEHICLES_TOPIC = 'pantau/v1/live/vehicles';
+/**
+ * An operator's token or role changed, or it was deleted: `{"at", "operator"}` (QoS 1, not retained, only the engine
+ * publishes). API replicas forget the tokens they trusted, so a revoked token stops working there too.
+ */
+export const LIVE_OPERATORS_TOPIC = 'pantau/v1/live/operators';
 /** vehicles per message at most, so one batch never makes a huge packet */
 export const LIVE_BATCH_MAX = 2000;
 

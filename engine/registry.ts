@@ -1,7 +1,7 @@
 // Who may connect and publish: devices and operators, held in memory (every MQTT publish checks
 // its topic against them) and written through to the database.
 import type { Db } from '../store/db.ts';
-import { deleteDevice, insertDevice, listDevices, listOperators, updateDevice, upsertOperator, type DevicePatch, type DeviceRow, type OperatorRow } from '../store/devices.ts';
+import { deleteDevice, deleteOperator, insertDevice, listDevices, listOperators, updateDevice, upsertOperator, type DevicePatch, type DeviceRow, type OperatorRow } from '../store/devices.ts';
 import { fingerprint, hashToken, newToken, verifyToken } from './tokens.ts';
 
 export type Device = DeviceRow;
@@ -27,6 +27,9 @@ export interface NewDevice {
 export class DeviceExistsError extends Error {}
 export class SubscriberExistsError extends Error {}
 export class OwntracksTakenError extends Error {}
+export class OperatorExistsError extends Error {}
+/** the change would leave no admin (PANTAU_ADMIN_TOKEN counts as one) */
+export class LastAdminError extends Error {}
 
 const OPERATOR_CACHE_MAX = 1000;
 
@@ -34,6 +37,7 @@ export class Registry {
   private readonly devices = new Map<string, Device>();
   private readonly byOwntracks = new Map<string, string>();
   private operators: OperatorRow[] = [];
+  private readonly operatorListeners: Array<(id: string) => void> = [];
   /** token fingerprint -> operator, so HTTP requests skip scrypt after the first */
   private readonly operatorCache = new Map<string, { id: string; role: Role }>();
   /** the PANTAU_ADMIN_TOKEN given in config, if any: accepted as admin without being stored */
@@ -176,14 +180,69 @@ export class Registry {
     return this.operators.some((o) => o.role === 'admin');
   }
 
-  /** Creates or replaces an operator's token; returns the new token (shown once). */
+  /** Creates or replaces an operator's token; returns the new token (shown once). The old token stops working at once. */
   async issueOperatorToken(id: string, role: Role): Promise<string> {
     const token = newToken('po');
     const op = { id, role, tokenHash: await hashToken(token) };
     await upsertOperator(this.db, op);
-    this.operators = [...this.operators.filter((o) => o.id !== id), op];
-    this.operatorCache.clear();
+    this.operators = [...this.operators.filter((o) => o.id !== id), op].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    this.operatorsChanged(id);
     return token;
+  }
+
+  /** Stored operators (the PANTAU_ADMIN_TOKEN admin is not one), by id. */
+  listOperators(): Array<{ id: string; role: Role }> {
+    return this.operators.map(({ id, role }) => ({ id, role }));
+  }
+
+  getOperator(id: string): { id: string; role: Role } | undefined {
+    const op = this.operators.find((o) => o.id === id);
+    return op && { id: op.id, role: op.role };
+  }
+
+  /** A new operator and its token (shown once); OperatorExistsError when the id is taken. */
+  async createOperator(id: string, role: Role): Promise<string> {
+    if (this.getOperator(id)) throw new OperatorExistsError(id);
+    return this.issueOperatorToken(id, role);
+  }
+
+  /** Changes an operator's role, keeping its token; false when there is no such operator. */
+  async setOperatorRole(id: string, role: Role): Promise<boolean> {
+    const op = this.operators.find((o) => o.id === id);
+    if (!op) return false;
+    if (op.role === 'admin' && role !== 'admin') this.keepAnAdmin(id);
+    const changed = { ...op, role };
+    await upsertOperator(this.db, changed);
+    this.operators = this.operators.map((o) => (o.id === id ? changed : o));
+    this.operatorsChanged(id);
+    return true;
+  }
+
+  /** Deletes an operator: its token stops working at once; false when there is no such operator. */
+  async removeOperator(id: string): Promise<boolean> {
+    const op = this.operators.find((o) => o.id === id);
+    if (!op) return false;
+    if (op.role === 'admin') this.keepAnAdmin(id);
+    await deleteOperator(this.db, id);
+    this.operators = this.operators.filter((o) => o.id !== id);
+    this.operatorsChanged(id);
+    return true;
+  }
+
+  /** Called with the operator's id after its token or role changed or it was deleted (the engine disconnects its MQTT sessions and tells API replicas). */
+  onOperatorChanged(listener: (id: string) => void): void {
+    this.operatorListeners.push(listener);
+  }
+
+  /** Without any admin nobody could provision or manage operators again. */
+  private keepAnAdmin(leaving: string): void {
+    const others = this.operators.filter((o) => o.role === 'admin' && o.id !== leaving).length + (this.configAdmin ? 1 : 0);
+    if (others === 0) throw new LastAdminError(leaving);
+  }
+
+  private operatorsChanged(id: string): void {
+    this.operatorCache.clear();
+    for (const listener of this.operatorListeners) listener(id);
   }
 
   private index(d: Device): void {

@@ -12,7 +12,7 @@ import client from 'prom-client';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { ConfigError, variableOf, type Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
-import { LIVE_VEHICLES_TOPIC, LiveBatchError, parseLiveBatch, toLiveVehicle } from './live-topic.ts';
+import { LIVE_OPERATORS_TOPIC, LIVE_VEHICLES_TOPIC, LiveBatchError, parseLiveBatch, toLiveVehicle } from './live-topic.ts';
 import type { Role } from './registry.ts';
 import { fingerprint } from './tokens.ts';
 import { VehicleIndex } from '../geo/vehicle-index.ts';
@@ -118,10 +118,13 @@ export async function startReplica(config: Config, opts: ReplicaOptions = {}): P
   mq.on('connect', () => {
     connected = true;
     const gen = ++generation;
+    // Operators may have changed while this replica was away: ask the engine again about every token.
+    forgetTrusted();
     // Subscribe first, then read the fleet: every change after the read arrives on the topic.
-    mq.subscribe(LIVE_VEHICLES_TOPIC, { qos: 0 }, (err, granted) => {
-      if (err || granted?.[0]?.qos === 128) {
-        log.error({ topic: LIVE_VEHICLES_TOPIC, err: err?.message ?? 'refused' }, 'replica: the engine refused the live topic; is PANTAU_REPLICA_TOKEN an operator token?');
+    mq.subscribe({ [LIVE_VEHICLES_TOPIC]: { qos: 0 }, [LIVE_OPERATORS_TOPIC]: { qos: 1 } }, (err, granted) => {
+      const refused = granted?.find((g) => g.qos === 128);
+      if (err || refused) {
+        log.error({ topic: refused?.topic ?? LIVE_VEHICLES_TOPIC, err: err?.message ?? 'refused' }, 'replica: the engine refused the live topics; is PANTAU_REPLICA_TOKEN an operator token?');
         return;
       }
       void resync(gen);
@@ -137,6 +140,12 @@ export async function startReplica(config: Config, opts: ReplicaOptions = {}): P
   mq.on('offline', lost);
   mq.on('error', (err) => log.warn({ broker: mqttUrl, err: err.message }, 'replica: MQTT error'));
   mq.on('message', (topic, payload) => {
+    if (topic === LIVE_OPERATORS_TOPIC) {
+      // a token was rotated or deleted, or a role changed: trust nothing the engine confirmed before
+      forgetTrusted();
+      log.info({ topic }, 'replica: operators changed on the engine; tokens will be checked again');
+      return;
+    }
     if (topic !== LIVE_VEHICLES_TOPIC) return;
     try {
       const batch = parseLiveBatch(payload);
@@ -159,6 +168,12 @@ export async function startReplica(config: Config, opts: ReplicaOptions = {}): P
 
   // ---- tokens, checked by the engine
   const trusted = new Map<string, { op: { id: string; role: Role } | null; untilMs: number }>();
+  /** counts the times operators changed (or the replica reconnected): what was asked before is not kept */
+  let trustEpoch = 0;
+  const forgetTrusted = () => {
+    trustEpoch++;
+    trusted.clear();
+  };
   const asking = new Map<string, Promise<{ id: string; role: Role } | null>>();
   const authenticate = (bearer: string): { id: string; role: Role } | null | Promise<{ id: string; role: Role } | null> => {
     const key = fingerprint(bearer);
@@ -167,6 +182,7 @@ export async function startReplica(config: Config, opts: ReplicaOptions = {}): P
     if (hit && hit.untilMs > Date.now()) return hit.op;
     let pending = asking.get(key);
     if (!pending) {
+      const epoch = trustEpoch;
       pending = (async () => {
         let res: Response;
         try {
@@ -175,19 +191,21 @@ export async function startReplica(config: Config, opts: ReplicaOptions = {}): P
           throw new ApiError('ENGINE_UNREACHABLE', `this replica checks tokens with its engine, which did not answer: ${(err as Error).message}`);
         }
         if (res.status === 401 || res.status === 403) {
-          remember(key, null, REFUSED_CACHE_MS);
+          remember(epoch, key, null, REFUSED_CACHE_MS);
           return null;
         }
         if (!res.ok) throw new ApiError('ENGINE_UNREACHABLE', `this replica checks tokens with its engine, which answered ${res.status}`);
         const op = (await res.json()) as { id: string; role: Role };
-        remember(key, op, config.replicaAuthCacheS * 1000);
+        remember(epoch, key, op, config.replicaAuthCacheS * 1000);
         return op;
       })().finally(() => asking.delete(key));
       asking.set(key, pending);
     }
     return pending;
   };
-  const remember = (key: string, op: { id: string; role: Role } | null, ms: number) => {
+  const remember = (epoch: number, key: string, op: { id: string; role: Role } | null, ms: number) => {
+    // an answer asked for before operators changed may already be out of date: use it once, keep it not
+    if (epoch !== trustEpoch) return;
     if (trusted.size >= AUTH_CACHE_MAX) trusted.clear();
     trusted.set(key, { op, untilMs: Date.now() + ms });
   };

@@ -110,6 +110,11 @@ export async function listOperators(db: Db): Promise<OperatorRow[]> {
   return db.query<OperatorRow>(`SELECT id, role, token_hash AS "tokenHash" FROM operators ORDER BY id`);
 }
 
+export async function deleteOperator(db: Db, id: string): Promise<boolean> {
+  const rows = await db.query('DELETE FROM operators WHERE id = $1 RETURNING id', [id]);
+  return rows.length > 0;
+}
+
 export async function upsertOperator(db: Db, op: OperatorRow): Promise<void> {
   await db.query(
     `INSERT INTO operators (id, role, token_hash) VALUES ($1, $2, $3)

@@ -1,0 +1,154 @@
+// Operators through the API: roles, tokens shown once, rotation and deletion taking effect at once (HTTP and MQTT),
+// the last admin kept, and API replicas told.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../engine/config.ts';
+import type { Engine } from '../engine/engine.ts';
+import { startReplica, type Replica } from '../engine/replica.ts';
+import { silentLogger } from '../engine/log.ts';
+import { auth, startTestEngine } from './helpers/engine.ts';
+import { connect, connectRefused, waitFor } from './helpers/mqtt.ts';
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+describe('operators (PANTAU_ADMIN_TOKEN set)', () => {
+  let engine: Engine;
+  beforeAll(async () => {
+    engine = await startTestEngine();
+  });
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, headers: Record<string, string> = auth, payload?: unknown) =>
+    engine.app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }) });
+
+  it('creates a viewer whose token reads but does not change state, and shows the token once', async () => {
+    const res = await call('POST', '/api/v1/operators', auth, { id: 'ops-viewer', role: 'viewer' });
+    expect(res.statusCode).toBe(201);
+    const { token, role } = res.json();
+    expect(role).toBe('viewer');
+    expect(token).toMatch(/^po_/);
+    expect((await call('GET', '/api/v1/vehicles', bearer(token))).statusCode).toBe(200);
+    const post = await call('POST', '/api/v1/dispatches', bearer(token), { lat: -6.2, lon: 106.8, type: 'ambulance' });
+    expect(post.statusCode).toBe(403);
+    expect(post.json().error).toBe('FORBIDDEN');
+    expect((await call('GET', '/api/v1/operators', bearer(token))).statusCode).toBe(403);
+    // listed without any token or hash
+    const list = await call('GET', '/api/v1/operators');
+    expect(list.json().operators).toContainEqual({ id: 'ops-viewer', role: 'viewer' });
+    expect(list.body).not.toContain('po_');
+    expect(list.body).not.toContain('scrypt');
+  });
+
+  it.each([
+    [{ id: 'ops-viewer', role: 'viewer' }, 409, 'OPERATOR_EXISTS'],
+    [{ id: 'x', role: 'superuser' }, 400, 'VALIDATION_FAILED'],
+    [{ id: 'bad id', role: 'viewer' }, 400, 'VALIDATION_FAILED'],
+    [{ role: 'viewer' }, 400, 'VALIDATION_FAILED'],
+    [{ id: 'x', role: 'viewer', token: 'chosen' }, 400, 'VALIDATION_FAILED'],
+  ])('refuses %j with %i %s', async (body, status, code) => {
+    const res = await call('POST', '/api/v1/operators', auth, body);
+    expect(res.statusCode).toBe(status);
+    expect(res.json().error).toBe(code);
+  });
+
+  it('a role change applies to the next request with the same token', async () => {
+    const { token } = (await call('POST', '/api/v1/operators', auth, { id: 'ops-promoted', role: 'viewer' })).json();
+    expect((await call('PATCH', '/api/v1/dispatches/none', bearer(token), { state: 'closed' })).statusCode).toBe(403);
+    const patched = await call('PATCH', '/api/v1/operators/ops-promoted', auth, { role: 'dispatcher' });
+    expect(patched.json()).toEqual({ id: 'ops-promoted', role: 'dispatcher' });
+    // past the role check now: the dispatch itself is what is missing
+    expect((await call('PATCH', '/api/v1/dispatches/none', bearer(token), { state: 'closed' })).json().error).toBe('DISPATCH_NOT_FOUND');
+  });
+
+  it('rotating a token ends the old one at once, on HTTP and on MQTT (its open session is closed)', async () => {
+    const { token: old } = (await call('POST', '/api/v1/operators', auth, { id: 'ops-rotated', role: 'viewer' })).json();
+    expect((await call('GET', '/api/v1/vehicles', bearer(old))).statusCode).toBe(200); // now cached
+    const session = await connect(engine, { username: 'operator', password: old });
+    const closed = new Promise<void>((resolve) => session.once('close', () => resolve()));
+    const rotated = await call('POST', '/api/v1/operators/ops-rotated/token');
+    expect(rotated.statusCode).toBe(200);
+    const { token: fresh } = rotated.json();
+    expect(fresh).not.toBe(old);
+    await closed;
+    await session.endAsync(true);
+    expect((await call('GET', '/api/v1/vehicles', bearer(old))).statusCode).toBe(401);
+    expect((await call('GET', '/api/v1/vehicles', bearer(fresh))).statusCode).toBe(200);
+    expect((await connectRefused(engine, { username: 'operator', password: old })).code).toBe(4);
+    const again = await connect(engine, { username: 'operator', password: fresh });
+    await again.endAsync(true);
+  });
+
+  it('deleting an operator ends its token; unknown operators are 404', async () => {
+    const { token } = (await call('POST', '/api/v1/operators', auth, { id: 'ops-gone', role: 'dispatcher' })).json();
+    expect((await call('GET', '/api/v1/vehicles', bearer(token))).statusCode).toBe(200);
+    expect((await call('DELETE', '/api/v1/operators/ops-gone')).statusCode).toBe(204);
+    expect((await call('GET', '/api/v1/vehicles', bearer(token))).statusCode).toBe(401);
+    for (const [method, url] of [['GET', '/api/v1/operators/ops-gone'], ['DELETE', '/api/v1/operators/ops-gone'], ['POST', '/api/v1/operators/ops-gone/token']] as const) {
+      const res = await call(method, url);
+      expect(res.statusCode).toBe(404);
+      expect(res.json().error).toBe('OPERATOR_NOT_FOUND');
+    }
+    expect((await call('PATCH', '/api/v1/operators/ops-gone', auth, { role: 'viewer' })).json().error).toBe('OPERATOR_NOT_FOUND');
+  });
+
+  it('with PANTAU_ADMIN_TOKEN set, the last stored admin may go', async () => {
+    await call('POST', '/api/v1/operators', auth, { id: 'ops-admin', role: 'admin' });
+    expect((await call('PATCH', '/api/v1/operators/ops-admin', auth, { role: 'viewer' })).statusCode).toBe(200);
+    expect((await call('DELETE', '/api/v1/operators/ops-admin')).statusCode).toBe(204);
+  });
+});
+
+describe('operators (generated admin, no PANTAU_ADMIN_TOKEN)', () => {
+  let engine: Engine;
+  let admin = '';
+  beforeAll(async () => {
+    engine = await startTestEngine({ adminToken: null });
+    admin = engine.generatedAdminToken!;
+  });
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  it('keeps one admin: the only one can be neither demoted nor deleted, until another exists', async () => {
+    const h = bearer(admin);
+    const demote = await engine.app.inject({ method: 'PATCH', url: '/api/v1/operators/admin', headers: h, payload: { role: 'viewer' } });
+    expect(demote.statusCode).toBe(409);
+    expect(demote.json().error).toBe('LAST_ADMIN');
+    const del = await engine.app.inject({ method: 'DELETE', url: '/api/v1/operators/admin', headers: h });
+    expect(del.json().error).toBe('LAST_ADMIN');
+    const second = (await engine.app.inject({ method: 'POST', url: '/api/v1/operators', headers: h, payload: { id: 'chief', role: 'admin' } })).json();
+    expect((await engine.app.inject({ method: 'DELETE', url: '/api/v1/operators/admin', headers: bearer(second.token) })).statusCode).toBe(204);
+    expect((await engine.app.inject({ method: 'GET', url: '/api/v1/operators', headers: h })).statusCode).toBe(401);
+    expect((await engine.app.inject({ method: 'GET', url: '/api/v1/operators', headers: bearer(second.token) })).json().operators).toEqual([{ id: 'chief', role: 'admin' }]);
+  });
+});
+
+describe('an API replica hears of operator changes', () => {
+  let engine: Engine;
+  let replica: Replica;
+  beforeAll(async () => {
+    engine = await startTestEngine({ liveTopicIntervalMs: 10 });
+    const replicaToken = await engine.registry.issueOperatorToken('replica-1', 'viewer');
+    replica = await startReplica(loadConfig({
+      PANTAU_HTTP_PORT: '0', PANTAU_HOST: '127.0.0.1',
+      PANTAU_ENGINE_URL: `http://127.0.0.1:${engine.ports.http}`, PANTAU_ENGINE_MQTT_URL: `mqtt://127.0.0.1:${engine.ports.mqtt}`,
+      // trusted for ten minutes: only the engine's message can end it sooner
+      PANTAU_REPLICA_TOKEN: replicaToken, PANTAU_REPLICA_AUTH_CACHE_S: '600',
+    }), { log: silentLogger });
+    await replica.synced();
+  }, 30_000);
+  afterAll(async () => {
+    await replica?.close();
+    await engine?.close();
+  });
+
+  it('a deleted operator\'s token stops working on the replica within moments, not after the cache time', async () => {
+    const { token } = (await engine.app.inject({ method: 'POST', url: '/api/v1/operators', headers: auth, payload: { id: 'desk-7', role: 'viewer' } })).json();
+    const ask = async () => (await replica.app.inject({ method: 'GET', url: '/api/v1/vehicles', headers: bearer(token) })).statusCode;
+    expect(await ask()).toBe(200); // confirmed by the engine, now trusted
+    expect((await engine.app.inject({ method: 'DELETE', url: '/api/v1/operators/desk-7', headers: auth })).statusCode).toBe(204);
+    await waitFor(async () => (await ask()) === 401, 5000);
+    expect(await ask()).toBe(401);
+  });
+});
