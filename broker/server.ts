@@ -28,8 +28,8 @@ export interface BrokerOptions {
 export interface Broker {
   aedes: Aedes;
   handle(stream: Connection, req?: IncomingMessage): Client;
-  /** Closes this node's MQTT sessions of an operator (its token or role changed); returns how many. */
-  disconnectOperator(id: string): number;
+  /** Closes this node's MQTT sessions whose principal matches (credentials revoked or changed); returns how many. */
+  disconnectWhere(match: (who: Principal) => boolean): number;
   close(): Promise<void>;
 }
 
@@ -142,12 +142,12 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
       });
       return client;
     },
-    disconnectOperator(id) {
+    disconnectWhere(match) {
       let closed = 0;
       const clients = (aedes as unknown as { clients: Record<string, Client> }).clients;
       for (const client of Object.values(clients)) {
         const who = principals.get(client);
-        if (who?.kind !== 'operator' || who.id !== id) continue;
+        if (!who || !match(who)) continue;
         client.close();
         closed++;
       }

@@ -258,9 +258,14 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
 
     broker = await createBroker({ registry, metrics, log, allowAnonymous: config.allowAnonymous, maxPacketBytes: config.maxPacketBytes, ingest, redisUrl: config.redisUrl });
     const theBroker = broker;
+    registry.onDeviceRevoked((id) => {
+      // A session opened with the old token must not outlive it (a rotated token may have been stolen).
+      const closed = theBroker.disconnectWhere((who) => who.kind === 'device' && who.device.id === id);
+      if (closed) log.info({ device: id, mqtt_sessions_closed: closed }, 'device token rotated or device deleted: its open MQTT session is closed');
+    });
     registry.onOperatorChanged((id) => {
       // Sessions opened with the old token or role end now; API replicas drop the tokens they trusted.
-      const closed = theBroker.disconnectOperator(id);
+      const closed = theBroker.disconnectWhere((who) => who.kind === 'operator' && who.id === id);
       const payload = Buffer.from(JSON.stringify({ at: new Date().toISOString(), operator: id }));
       theBroker.aedes.publish({ cmd: 'publish', topic: LIVE_OPERATORS_TOPIC, payload, qos: 1, retain: false, dup: false }, () => undefined);
       log.info({ operator: id, mqtt_sessions_closed: closed }, 'operator changed: its old token or role no longer applies');

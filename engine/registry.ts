@@ -38,6 +38,7 @@ export class Registry {
   private readonly byOwntracks = new Map<string, string>();
   private operators: OperatorRow[] = [];
   private readonly operatorListeners: Array<(id: string) => void> = [];
+  private readonly deviceListeners: Array<(id: string) => void> = [];
   /** token fingerprint -> operator, so HTTP requests skip scrypt after the first */
   private readonly operatorCache = new Map<string, { id: string; role: Role }>();
   /** the PANTAU_ADMIN_TOKEN given in config, if any: accepted as admin without being stored */
@@ -116,13 +117,21 @@ export class Registry {
     if (!d) return false;
     await deleteDevice(this.db, id);
     this.unindex(d);
+    for (const listener of this.deviceListeners) listener(id);
     return true;
   }
 
+  /** A new token for a device; the old one, and any MQTT session opened with it, stop working at once. */
   async rotateToken(id: string): Promise<string | null> {
     const token = newToken('pd');
     const updated = await this.update(id, { tokenHash: await hashToken(token) });
+    if (updated) for (const listener of this.deviceListeners) listener(id);
     return updated ? token : null;
+  }
+
+  /** Called with a device's id after its token was rotated or it was deleted (the engine closes its MQTT sessions). */
+  onDeviceRevoked(listener: (id: string) => void): void {
+    this.deviceListeners.push(listener);
   }
 
   async authenticateDevice(id: string, token: string): Promise<Device | null> {

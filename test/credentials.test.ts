@@ -1,11 +1,12 @@
-// Operators through the API: roles, tokens shown once, rotation and deletion taking effect at once (HTTP and MQTT),
-// the last admin kept, and API replicas told.
+// Credentials that change take effect at once. Operators through the API: roles, tokens shown once, rotation and
+// deletion (HTTP and MQTT), the last admin kept, API replicas told. Devices: a rotated or deleted device's open MQTT
+// session is closed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../engine/config.ts';
 import type { Engine } from '../engine/engine.ts';
 import { startReplica, type Replica } from '../engine/replica.ts';
 import { silentLogger } from '../engine/log.ts';
-import { auth, startTestEngine } from './helpers/engine.ts';
+import { auth, provision, startTestEngine } from './helpers/engine.ts';
 import { connect, connectRefused, waitFor } from './helpers/mqtt.ts';
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -96,6 +97,35 @@ describe('operators (PANTAU_ADMIN_TOKEN set)', () => {
     await call('POST', '/api/v1/operators', auth, { id: 'ops-admin', role: 'admin' });
     expect((await call('PATCH', '/api/v1/operators/ops-admin', auth, { role: 'viewer' })).statusCode).toBe(200);
     expect((await call('DELETE', '/api/v1/operators/ops-admin')).statusCode).toBe(204);
+  });
+});
+
+describe('device tokens', () => {
+  let engine: Engine;
+  beforeAll(async () => {
+    engine = await startTestEngine();
+  });
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  it('rotating a device token closes the session opened with the old one, and deleting the device closes the new one', async () => {
+    const token = await provision(engine, { id: 'amb-stolen', kind: 'vehicle', type: 'ambulance' });
+    const first = await connect(engine, { username: 'amb-stolen', password: token });
+    const firstClosed = new Promise<void>((resolve) => first.once('close', () => resolve()));
+    const rotated = await engine.app.inject({ method: 'POST', url: '/api/v1/devices/amb-stolen/token', headers: auth });
+    expect(rotated.statusCode).toBe(200);
+    await firstClosed;
+    await first.endAsync(true);
+    expect((await connectRefused(engine, { username: 'amb-stolen', password: token })).code).toBe(4);
+
+    const second = await connect(engine, { username: 'amb-stolen', password: rotated.json().token });
+    await second.publishAsync('pantau/v1/vehicles/amb-stolen/position', JSON.stringify({ ts: new Date().toISOString(), lat: -6.2, lon: 106.8 }), { qos: 1 });
+    const secondClosed = new Promise<void>((resolve) => second.once('close', () => resolve()));
+    expect((await engine.app.inject({ method: 'DELETE', url: '/api/v1/devices/amb-stolen', headers: auth })).statusCode).toBe(204);
+    await secondClosed;
+    await second.endAsync(true);
+    expect(engine.vehicles.get('amb-stolen')).toBeUndefined();
   });
 });
 
