@@ -258,10 +258,10 @@ export async function startEngine(config: Config, opts: EngineOptions = {}): Pro
 
     broker = await createBroker({ registry, metrics, log, allowAnonymous: config.allowAnonymous, maxPacketBytes: config.maxPacketBytes, ingest, redisUrl: config.redisUrl });
     const theBroker = broker;
-    registry.onDeviceRevoked((id) => {
+    registry.onCredentialsRevoked((kind, id) => {
       // A session opened with the old token must not outlive it (a rotated token may have been stolen).
-      const closed = theBroker.disconnectWhere((who) => who.kind === 'device' && who.device.id === id);
-      if (closed) log.info({ device: id, mqtt_sessions_closed: closed }, 'device token rotated or device deleted: its open MQTT session is closed');
+      const closed = theBroker.disconnectWhere((who) => (kind === 'device' ? who.kind === 'device' && who.device.id === id : who.kind === 'subscriber' && who.id === id));
+      if (closed) log.info({ [kind]: id, mqtt_sessions_closed: closed }, `${kind} token rotated or ${kind} deleted: its open MQTT session is closed`);
     });
     registry.onOperatorChanged((id) => {
       // Sessions opened with the old token or role end now; API replicas drop the tokens they trusted.

@@ -38,7 +38,7 @@ export class Registry {
   private readonly byOwntracks = new Map<string, string>();
   private operators: OperatorRow[] = [];
   private readonly operatorListeners: Array<(id: string) => void> = [];
-  private readonly deviceListeners: Array<(id: string) => void> = [];
+  private readonly revokedListeners: Array<(kind: 'device' | 'subscriber', id: string) => void> = [];
   /** token fingerprint -> operator, so HTTP requests skip scrypt after the first */
   private readonly operatorCache = new Map<string, { id: string; role: Role }>();
   /** the PANTAU_ADMIN_TOKEN given in config, if any: accepted as admin without being stored */
@@ -117,7 +117,7 @@ export class Registry {
     if (!d) return false;
     await deleteDevice(this.db, id);
     this.unindex(d);
-    for (const listener of this.deviceListeners) listener(id);
+    for (const listener of this.revokedListeners) listener('device', id);
     return true;
   }
 
@@ -125,13 +125,13 @@ export class Registry {
   async rotateToken(id: string): Promise<string | null> {
     const token = newToken('pd');
     const updated = await this.update(id, { tokenHash: await hashToken(token) });
-    if (updated) for (const listener of this.deviceListeners) listener(id);
+    if (updated) for (const listener of this.revokedListeners) listener('device', id);
     return updated ? token : null;
   }
 
-  /** Called with a device's id after its token was rotated or it was deleted (the engine closes its MQTT sessions). */
-  onDeviceRevoked(listener: (id: string) => void): void {
-    this.deviceListeners.push(listener);
+  /** Called after a device's token was rotated or it was deleted, or a subscriber was deleted (the engine closes their MQTT sessions). */
+  onCredentialsRevoked(listener: (kind: 'device' | 'subscriber', id: string) => void): void {
+    this.revokedListeners.push(listener);
   }
 
   async authenticateDevice(id: string, token: string): Promise<Device | null> {
@@ -147,7 +147,7 @@ export class Registry {
   }
 
   removeSubscriber(id: string): void {
-    this.subscribers.delete(id);
+    if (this.subscribers.delete(id)) for (const listener of this.revokedListeners) listener('subscriber', id);
   }
 
   isSubscriber(id: string): boolean {

@@ -1,6 +1,6 @@
 // Credentials that change take effect at once. Operators through the API: roles, tokens shown once, rotation and
-// deletion (HTTP and MQTT), the last admin kept, API replicas told. Devices: a rotated or deleted device's open MQTT
-// session is closed.
+// deletion (HTTP and MQTT), the last admin kept, API replicas told. Devices and subscribers: the MQTT session of a
+// rotated or deleted device, or of a deleted subscriber, is closed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../engine/config.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -126,6 +126,32 @@ describe('device tokens', () => {
     await secondClosed;
     await second.endAsync(true);
     expect(engine.vehicles.get('amb-stolen')).toBeUndefined();
+  });
+});
+
+describe('subscribers', () => {
+  let engine: Engine;
+  beforeAll(async () => {
+    engine = await startTestEngine();
+  });
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  it('deleting a subscriber closes its open MQTT session, and its token is refused after', async () => {
+    const created = await engine.app.inject({
+      method: 'POST', url: '/api/v1/subscribers', headers: auth,
+      payload: { name: 'RW 05 Kampung Melayu', area: { type: 'Point', coordinates: [106.866, -6.224] }, radius_m: 500, kinds: ['water_level'] },
+    });
+    expect(created.statusCode).toBe(201);
+    const { id, token, topic } = created.json();
+    const c = await connect(engine, { username: id, password: token, clientId: id, clean: false });
+    await c.subscribeAsync(topic, { qos: 1 });
+    const closed = new Promise<void>((resolve) => c.once('close', () => resolve()));
+    expect((await engine.app.inject({ method: 'DELETE', url: `/api/v1/subscribers/${id}`, headers: auth })).statusCode).toBe(204);
+    await closed;
+    await c.endAsync(true);
+    expect((await connectRefused(engine, { username: id, password: token })).code).toBe(4);
   });
 });
 
