@@ -100,7 +100,7 @@ describe('operators (PANTAU_ADMIN_TOKEN set)', () => {
   });
 });
 
-describe('device tokens', () => {
+describe('devices and subscribers whose credentials end', () => {
   let engine: Engine;
   beforeAll(async () => {
     engine = await startTestEngine();
@@ -126,16 +126,6 @@ describe('device tokens', () => {
     await secondClosed;
     await second.endAsync(true);
     expect(engine.vehicles.get('amb-stolen')).toBeUndefined();
-  });
-});
-
-describe('subscribers', () => {
-  let engine: Engine;
-  beforeAll(async () => {
-    engine = await startTestEngine();
-  });
-  afterAll(async () => {
-    await engine?.close();
   });
 
   it('deleting a subscriber closes its open MQTT session, and its token is refused after', async () => {
