@@ -131,14 +131,18 @@ export const streamRoutes =
   (deps: ApiDeps): FastifyPluginAsync =>
   async (app) => {
     const { feed, metrics, log, config } = deps;
-    const clients = new Set<StreamClient>();
+    /** open streams and the operator of each: a stream whose operator's token or role changed is closed */
+    const clients = new Map<StreamClient, string | null>();
+    deps.registry.onOperatorChanged((id) => {
+      for (const [c, operator] of clients) if (operator === id) c.end();
+    });
     const heartbeat = setInterval(() => {
-      for (const c of clients) c.heartbeat();
+      for (const c of clients.keys()) c.heartbeat();
     }, config.streamHeartbeatS * 1000);
     heartbeat.unref();
     app.addHook('preClose', async () => {
       clearInterval(heartbeat);
-      for (const c of clients) c.end();
+      for (const c of clients.keys()) c.end();
     });
 
     app.get<{ Querystring: { topics?: string; access_token?: string }; Headers: { 'last-event-id'?: string } }>('/stream', {
@@ -206,7 +210,7 @@ export const streamRoutes =
         backlog.push(`retry: ${RETRY_MS}\nid: ${feed.lastId}\n\n`);
       }
       const unsubscribe = feed.subscribe(client.offer);
-      clients.add(client);
+      clients.set(client, operator);
       metrics.streamClients.inc();
       res.once('close', () => {
         client.closed = true;

@@ -20,6 +20,8 @@ export const STREAM_ERRORS = {
   CAMERA_REMOVED: 1001,
   /** the engine is stopping */
   SHUTTING_DOWN: 1001,
+  /** the viewer's operator token was rotated or deleted, or its role changed (1008: policy violation) */
+  UNAUTHORIZED: 1008,
 } as const;
 export type StreamErrorCode = keyof typeof STREAM_ERRORS;
 
@@ -407,7 +409,7 @@ export class CameraStreams {
 }
 
 /** The error frame (JSON text) and the close; with no message, only the close. */
-function closeWith(ws: WebSocket, code: StreamErrorCode, message?: string): void {
+export function closeWith(ws: WebSocket, code: StreamErrorCode, message?: string): void {
   if (ws.readyState !== WebSocket.OPEN) return;
   if (message !== undefined) ws.send(JSON.stringify({ error: code, message }));
   ws.close(STREAM_ERRORS[code], code);

@@ -4,11 +4,11 @@
 // API's JSON error body; problems after it reach the viewer as a frame (see STREAM_ERRORS).
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { Registry } from '../engine/registry.ts';
 import type { Logger } from '../engine/log.ts';
 import type { Cameras } from './cameras.ts';
-import type { CameraStreams } from './relay.ts';
+import { closeWith, type CameraStreams } from './relay.ts';
 import { ERRORS, type ErrorCode } from '../api/errors.ts';
 
 const STREAM_PATH = /^\/api\/v1\/cameras\/([^/]+)\/stream\/?$/;
@@ -31,6 +31,13 @@ export interface StreamRoute {
 export function cameraStreamRoute(deps: StreamRouteDeps): StreamRoute {
   // Viewers send nothing but control frames.
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false });
+  /** each open viewer's operator: a viewer whose token or role changed is closed (registry.onOperatorChanged) */
+  const operatorOf = new Map<WebSocket, string>();
+  deps.registry.onOperatorChanged((id) => {
+    for (const [ws, opId] of operatorOf) {
+      if (opId === id) closeWith(ws, 'UNAUTHORIZED', 'the token was rotated or revoked, or its role changed; connect again with a valid token');
+    }
+  });
 
   const refuse = (socket: Duplex, code: ErrorCode, message: string) => {
     const body = JSON.stringify({ error: code, message });
@@ -57,6 +64,8 @@ export function cameraStreamRoute(deps: StreamRouteDeps): StreamRoute {
     if (socket.destroyed) return;
     wss.handleUpgrade(req, socket, head, (ws) => {
       deps.log.debug({ camera: id, operator: op.id }, 'camera viewer connected');
+      operatorOf.set(ws, op.id);
+      ws.once('close', () => operatorOf.delete(ws));
       deps.streams.watch(camera, ws);
     });
   };

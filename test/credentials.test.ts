@@ -1,7 +1,12 @@
 // Credentials that change take effect at once. Operators through the API: roles, tokens shown once, rotation and
 // deletion (HTTP and MQTT), the last admin kept, API replicas told. Devices and subscribers: the MQTT session of a
 // rotated or deleted device, or of a deleted subscriber, is closed.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { cameraStreamRoute } from '../cctv/stream-route.ts';
+import type { CameraStreams } from '../cctv/relay.ts';
 import { loadConfig } from '../engine/config.ts';
 import type { Engine } from '../engine/engine.ts';
 import { startReplica, type Replica } from '../engine/replica.ts';
@@ -78,6 +83,51 @@ describe('operators (PANTAU_ADMIN_TOKEN set)', () => {
     expect((await connectRefused(engine, { username: 'operator', password: old })).code).toBe(4);
     const again = await connect(engine, { username: 'operator', password: fresh });
     await again.endAsync(true);
+  });
+
+  it("rotating a token closes the operator's live stream (SSE) and camera viewers, not other operators'", async () => {
+    const mine = (await call('POST', '/api/v1/operators', auth, { id: 'ops-wall', role: 'viewer' })).json().token as string;
+    const theirs = (await call('POST', '/api/v1/operators', auth, { id: 'ops-other', role: 'viewer' })).json().token as string;
+    const openSse = (token: string) =>
+      new Promise<{ ended: Promise<void>; close(): void }>((resolve, reject) => {
+        const req = http.get({ host: '127.0.0.1', port: engine.ports.http, path: '/api/v1/stream?topics=alerts', headers: bearer(token), agent: false }, (res) => {
+          if (res.statusCode !== 200) return reject(new Error(`stream answered ${res.statusCode}`));
+          res.resume();
+          resolve({ ended: new Promise<void>((r) => res.once('close', () => r())), close: () => req.destroy() });
+        });
+        req.on('error', () => undefined);
+      });
+    const sse = await openSse(mine);
+    const otherSse = await openSse(theirs);
+    let otherEnded = false;
+    void otherSse.ended.then(() => (otherEnded = true));
+
+    // The camera route on a server of its own, with a relay that keeps every viewer open (no ffmpeg needed).
+    expect((await call('POST', '/api/v1/cameras', auth, { id: 'cam-ops', name: 'Ops room', lat: -6.2, lon: 106.8, rtsp_url: 'rtsp://10.0.0.9/ch1' })).statusCode).toBe(201);
+    const route = cameraStreamRoute({ registry: engine.registry, cameras: engine.cameras, streams: { watch: () => undefined } as unknown as CameraStreams, log: engine.log });
+    const server = http.createServer();
+    server.on('upgrade', (req, socket, head) => route.handle(req, socket, head));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const ws = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/cameras/cam-ops/stream`, { headers: bearer(mine) });
+    const frames: string[] = [];
+    ws.on('message', (data) => frames.push(String(data)));
+    const wsClosed = new Promise<{ code: number; reason: string }>((r) => ws.once('close', (code, reason) => r({ code, reason: String(reason) })));
+    await new Promise<void>((r, j) => {
+      ws.once('open', () => r());
+      ws.once('error', j);
+    });
+
+    expect((await call('POST', '/api/v1/operators/ops-wall/token')).statusCode).toBe(200);
+    await sse.ended;
+    expect(await wsClosed).toEqual({ code: 1008, reason: 'UNAUTHORIZED' });
+    expect(JSON.parse(frames[0]!)).toMatchObject({ error: 'UNAUTHORIZED' });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(otherEnded).toBe(false);
+    otherSse.close();
+    route.close();
+    await new Promise<void>((r) => server.close(() => r()));
+    // reconnecting with the old token is refused
+    await expect(openSse(mine)).rejects.toThrow(/401/);
   });
 
   it('deleting an operator ends its token; unknown operators are 404', async () => {
