@@ -38,6 +38,10 @@ export class Registry {
   private readonly byOwntracks = new Map<string, string>();
   private operators: OperatorRow[] = [];
   private readonly operatorListeners: Array<(id: string) => void> = [];
+  /** counts operator changes: a token check that straddles one is done again (verifyOperator) */
+  private operatorEpoch = 0;
+  /** operator changes run one at a time, so two of them cannot both pass the last-admin check */
+  private operatorWork: Promise<unknown> = Promise.resolve();
   private readonly revokedListeners: Array<(kind: 'device' | 'subscriber', id: string) => void> = [];
   /** token fingerprint -> operator, so HTTP requests skip scrypt after the first */
   private readonly operatorCache = new Map<string, { id: string; role: Role }>();
@@ -172,17 +176,23 @@ export class Registry {
   }
 
   private async verifyOperator(token: string, key: string): Promise<{ id: string; role: Role } | null> {
-    let found: { id: string; role: Role } | null = null;
-    if (this.configAdmin && (await verifyToken(token, this.configAdmin))) found = { id: 'admin', role: 'admin' };
-    for (const op of this.operators) {
-      if (found) break;
-      if (await verifyToken(token, op.tokenHash)) found = { id: op.id, role: op.role };
+    for (;;) {
+      // scrypt takes a while: if the operators change meanwhile, the answer may be about a token just revoked
+      const epoch = this.operatorEpoch;
+      const operators = this.operators;
+      let found: { id: string; role: Role } | null = null;
+      if (this.configAdmin && (await verifyToken(token, this.configAdmin))) found = { id: 'admin', role: 'admin' };
+      for (const op of operators) {
+        if (found) break;
+        if (await verifyToken(token, op.tokenHash)) found = { id: op.id, role: op.role };
+      }
+      if (epoch !== this.operatorEpoch) continue;
+      if (found) {
+        if (this.operatorCache.size >= OPERATOR_CACHE_MAX) this.operatorCache.clear();
+        this.operatorCache.set(key, found);
+      }
+      return found;
     }
-    if (found) {
-      if (this.operatorCache.size >= OPERATOR_CACHE_MAX) this.operatorCache.clear();
-      this.operatorCache.set(key, found);
-    }
-    return found;
   }
 
   hasStoredAdmin(): boolean {
@@ -190,7 +200,11 @@ export class Registry {
   }
 
   /** Creates or replaces an operator's token; returns the new token (shown once). The old token stops working at once. */
-  async issueOperatorToken(id: string, role: Role): Promise<string> {
+  issueOperatorToken(id: string, role: Role): Promise<string> {
+    return this.oneAtATime(() => this.replaceOperatorToken(id, role));
+  }
+
+  private async replaceOperatorToken(id: string, role: Role): Promise<string> {
     const token = newToken('po');
     const op = { id, role, tokenHash: await hashToken(token) };
     await upsertOperator(this.db, op);
@@ -210,13 +224,19 @@ export class Registry {
   }
 
   /** A new operator and its token (shown once); OperatorExistsError when the id is taken. */
-  async createOperator(id: string, role: Role): Promise<string> {
-    if (this.getOperator(id)) throw new OperatorExistsError(id);
-    return this.issueOperatorToken(id, role);
+  createOperator(id: string, role: Role): Promise<string> {
+    return this.oneAtATime(() => {
+      if (this.getOperator(id)) throw new OperatorExistsError(id);
+      return this.replaceOperatorToken(id, role);
+    });
   }
 
   /** Changes an operator's role, keeping its token; false when there is no such operator. */
-  async setOperatorRole(id: string, role: Role): Promise<boolean> {
+  setOperatorRole(id: string, role: Role): Promise<boolean> {
+    return this.oneAtATime(() => this.changeRole(id, role));
+  }
+
+  private async changeRole(id: string, role: Role): Promise<boolean> {
     const op = this.operators.find((o) => o.id === id);
     if (!op) return false;
     if (op.role === 'admin' && role !== 'admin') this.keepAnAdmin(id);
@@ -228,7 +248,11 @@ export class Registry {
   }
 
   /** Deletes an operator: its token stops working at once; false when there is no such operator. */
-  async removeOperator(id: string): Promise<boolean> {
+  removeOperator(id: string): Promise<boolean> {
+    return this.oneAtATime(() => this.dropOperator(id));
+  }
+
+  private async dropOperator(id: string): Promise<boolean> {
     const op = this.operators.find((o) => o.id === id);
     if (!op) return false;
     if (op.role === 'admin') this.keepAnAdmin(id);
@@ -243,6 +267,12 @@ export class Registry {
     this.operatorListeners.push(listener);
   }
 
+  private oneAtATime<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.operatorWork.then(work, work);
+    this.operatorWork = run.catch(() => undefined);
+    return run;
+  }
+
   /** Without any admin nobody could provision or manage operators again. */
   private keepAnAdmin(leaving: string): void {
     const others = this.operators.filter((o) => o.role === 'admin' && o.id !== leaving).length + (this.configAdmin ? 1 : 0);
@@ -250,6 +280,7 @@ export class Registry {
   }
 
   private operatorsChanged(id: string): void {
+    this.operatorEpoch++;
     this.operatorCache.clear();
     for (const listener of this.operatorListeners) listener(id);
   }

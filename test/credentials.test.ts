@@ -143,6 +143,17 @@ describe('operators (PANTAU_ADMIN_TOKEN set)', () => {
     expect((await call('PATCH', '/api/v1/operators/ops-gone', auth, { role: 'viewer' })).json().error).toBe('OPERATOR_NOT_FOUND');
   });
 
+  it('a token check that straddles a rotation does not keep the old token alive', async () => {
+    // scrypt per stored operator: with several listed before it, checking zz-late's token takes longer than rotating it
+    for (const id of ['aa-1', 'aa-2', 'aa-3', 'aa-4']) await engine.registry.issueOperatorToken(id, 'viewer');
+    const old = await engine.registry.createOperator('zz-late', 'viewer');
+    const checking = engine.registry.authenticateOperator(old);
+    await engine.registry.issueOperatorToken('zz-late', 'viewer');
+    await checking;
+    expect(await engine.registry.authenticateOperator(old)).toBeNull();
+    expect((await call('GET', '/api/v1/vehicles', bearer(old))).statusCode).toBe(401);
+  });
+
   it('with PANTAU_ADMIN_TOKEN set, the last stored admin may go', async () => {
     await call('POST', '/api/v1/operators', auth, { id: 'ops-admin', role: 'admin' });
     expect((await call('PATCH', '/api/v1/operators/ops-admin', auth, { role: 'viewer' })).statusCode).toBe(200);
@@ -217,6 +228,18 @@ describe('operators (generated admin, no PANTAU_ADMIN_TOKEN)', () => {
     expect((await engine.app.inject({ method: 'DELETE', url: '/api/v1/operators/admin', headers: bearer(second.token) })).statusCode).toBe(204);
     expect((await engine.app.inject({ method: 'GET', url: '/api/v1/operators', headers: h })).statusCode).toBe(401);
     expect((await engine.app.inject({ method: 'GET', url: '/api/v1/operators', headers: bearer(second.token) })).json().operators).toEqual([{ id: 'chief', role: 'admin' }]);
+  });
+
+  it('two admins deleted at the same moment, the last two: exactly one goes', async () => {
+    const registry = engine.registry;
+    await registry.createOperator('twin-a', 'admin');
+    await registry.createOperator('twin-b', 'admin');
+    // the twins become the last two admins
+    for (const o of registry.listOperators()) if (o.role === 'admin' && !o.id.startsWith('twin-')) expect(await registry.removeOperator(o.id)).toBe(true);
+    const results = await Promise.allSettled([registry.removeOperator('twin-a'), registry.removeOperator('twin-b')]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.constructor.name)).toEqual(['LastAdminError']);
+    expect(registry.listOperators().filter((o) => o.role === 'admin')).toHaveLength(1);
   });
 });
 
