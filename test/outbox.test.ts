@@ -119,12 +119,21 @@ describe('Outbox over MQTT', () => {
 
   it('ignores an acknowledgement of another topic or of an unreadable payload', async () => {
     const { aedes, db, outbox, subscriber } = await setup();
-    await subscriber('s5');
+    const c = await subscriber('s5');
+    // a delivery handed over and not acknowledged (no PUBACK: handleMessage never calls back)
+    c.handleMessage = () => undefined;
+    const r = row('s5', 1);
+    outbox.accept([r]);
+    await until(() => outbox.pendingCount === 1 && (aedes as unknown as { clients: Record<string, Client> }).clients.s5 !== undefined, 'the delivery to be handed over');
+    await new Promise((res) => setTimeout(res, 50));
     const client = (aedes as unknown as { clients: Record<string, Client> }).clients.s5!;
-    aedes.emit('ack', { cmd: 'publish', topic: 'pantau/v1/alerts/water_level/x', payload: Buffer.from('{"delivery_id":"d-s5-1"}'), qos: 1 } as never, client);
+    // its delivery_id, but on another topic; then its topic with a payload that does not parse; then no packet at all
+    aedes.emit('ack', { cmd: 'publish', topic: 'pantau/v1/alerts/water_level/x', payload: Buffer.from(JSON.stringify({ delivery_id: r.id })), qos: 1 } as never, client);
     aedes.emit('ack', { cmd: 'publish', topic: subscriberTopic('s5'), payload: Buffer.from('not json'), qos: 1 } as never, client);
     aedes.emit('ack', undefined as never, client);
+    await new Promise((res) => setTimeout(res, 120)); // past the 50 ms the recording waits
     await outbox.flush();
     expect(db.recorded).toEqual([]);
+    expect(outbox.pendingCount).toBe(1);
   });
 });
