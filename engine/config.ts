@@ -54,7 +54,7 @@ export interface Config {
   readonly engineMqttUrl: string | null;
   /** `pantau replica`: an operator token (viewer is enough) for reading the engine */
   readonly replicaToken: string | null;
-  /** `pantau replica`: a token the engine confirmed is trusted this long without asking again */
+  /** `pantau replica`: a token the engine confirmed is trusted this long without asking again (less when the engine announces an operator change) */
   readonly replicaAuthCacheS: number;
   /** the stream's resume window (Last-Event-ID): events kept, by count and by age */
   readonly streamBufferEvents: number;

@@ -3,7 +3,8 @@
 // from the live topic (engine/live-topic.ts) over MQTT, into a VehicleIndex of its own; and it answers
 // GET /vehicles, /vehicles/nearest and /vehicles/{id} from that index on its own event loop, so those
 // reads neither wait behind the engine's ingest nor take time from it. Tokens are checked by asking the
-// engine (GET /api/v1/whoami) and trusted for PANTAU_REPLICA_AUTH_CACHE_S. Everything that changes
+// engine (GET /api/v1/whoami) and trusted for PANTAU_REPLICA_AUTH_CACHE_S, or until the engine announces an
+// operator change on pantau/v1/live/operators (or this replica reconnects). Everything that changes
 // state (dispatches above all: their reservation is atomic on the engine) stays on the engine.
 import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
