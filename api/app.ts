@@ -50,7 +50,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const app = await createApiBase({
     version: deps.version,
     log: deps.log,
-    authenticate: (token) => deps.registry.cachedOperator(token) ?? deps.registry.authenticateOperator(token),
+    authenticate: (token) => deps.registry.operatorOf(token),
     description: 'City control-room engine: devices, live vehicles, sensors. Contract v1.',
   });
   await app.register(devicesRoutes(deps), { prefix: '/api/v1' });

@@ -164,15 +164,16 @@ export class Registry {
   }
 
   async authenticateOperator(token: string): Promise<{ id: string; role: Role } | null> {
-    const key = fingerprint(token);
-    const cached = this.operatorCache.get(key);
-    if (cached) return cached;
-    return this.verifyOperator(token, key);
+    return this.operatorOf(token);
   }
 
-  /** The operator of a token verified before, without waiting: a request with a known token costs one hash (api/app.ts). */
-  cachedOperator(token: string): { id: string; role: Role } | undefined {
-    return this.operatorCache.get(fingerprint(token));
+  /**
+   * The operator of a token: without waiting when it was verified before (a request with a known token costs one
+   * hash, api/app.ts), else a promise of the scrypt check.
+   */
+  operatorOf(token: string): { id: string; role: Role } | Promise<{ id: string; role: Role } | null> {
+    const key = fingerprint(token);
+    return this.operatorCache.get(key) ?? this.verifyOperator(token, key);
   }
 
   private async verifyOperator(token: string, key: string): Promise<{ id: string; role: Role } | null> {
