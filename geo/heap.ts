@@ -18,6 +18,12 @@ export class MinHeap<T> {
     this.keys.length = 0;
   }
 
+  /** Empties the heap but keeps its arrays' capacity, for a heap reused by every query; drops the values' references. */
+  reset(): void {
+    for (let i = 0; i < this.n; i++) this.values[i] = undefined;
+    this.n = 0;
+  }
+
   push(value: T, key: number): void {
     let pos = this.n++;
     while (pos > 0) {

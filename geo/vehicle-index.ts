@@ -20,6 +20,7 @@ import RBush from 'rbush';
 import { VEHICLE_STATUSES, VEHICLE_TYPES, type VehicleStatus, type VehicleType } from '../ingest/model.ts';
 import { boxMinHav, havToM, haversineCosM, metresToHavCeil } from './distance.ts';
 import { checkQuery, type KnnStats, type RBushNode } from './knn.ts';
+import { MinHeap } from './heap.ts';
 
 export interface LiveVehicle {
   id: string;
@@ -203,77 +204,6 @@ type Square = (Cell | undefined)[];
 
 type WalkNode = RBushNode<Cell> | Cell | Square | Ring;
 
-/**
- * A binary min-heap in parallel arrays (as geo/heap.ts) whose arrays are kept between queries, so a query allocates
- * nothing here once they have grown. `byId` breaks equal keys by Entry.id (only then is a string compared).
- */
-class ReusableHeap<T> {
-  values: (T | undefined)[] = [];
-  keys: number[] = [];
-  n = 0;
-
-  constructor(private readonly byId: boolean) {}
-
-  /** Empties the heap and drops its references (so removed vehicles can be collected). */
-  reset(): void {
-    for (let i = 0; i < this.n; i++) this.values[i] = undefined;
-    this.n = 0;
-  }
-
-  push(value: T, key: number): void {
-    const values = this.values;
-    const keys = this.keys;
-    let pos = this.n++;
-    while (pos > 0) {
-      const parent = (pos - 1) >> 1;
-      const parentKey = keys[parent]!;
-      if (!(key < parentKey || (key === parentKey && this.byId && idBefore(value, values[parent]!)))) break;
-      values[pos] = values[parent];
-      keys[pos] = parentKey;
-      pos = parent;
-    }
-    values[pos] = value;
-    keys[pos] = key;
-  }
-
-  /** The smallest value; the heap must not be empty. */
-  pop(): T {
-    const values = this.values;
-    const keys = this.keys;
-    const top = values[0]!;
-    const last = --this.n;
-    if (last > 0) {
-      const value = values[last]!;
-      const key = keys[last]!;
-      const half = last >> 1;
-      let pos = 0;
-      while (pos < half) {
-        let child = 2 * pos + 1;
-        const right = child + 1;
-        if (right < last) {
-          const rk = keys[right]!;
-          const ck = keys[child]!;
-          if (rk < ck || (rk === ck && this.byId && idBefore(values[right]!, values[child]!))) child = right;
-        }
-        const childKey = keys[child]!;
-        if (!(childKey < key || (childKey === key && this.byId && idBefore(values[child]!, value)))) break;
-        values[pos] = values[child];
-        keys[pos] = childKey;
-        pos = child;
-      }
-      values[pos] = value;
-      keys[pos] = key;
-    }
-    values[last] = undefined;
-    return top;
-  }
-}
-
-/** UTF-16 code unit order of the ids of two entries (only ever called with entries). */
-function idBefore(a: unknown, b: unknown): boolean {
-  return (a as Entry).id < (b as Entry).id;
-}
-
 /** The k-th smallest of the numbers offered so far (a max-heap of the k smallest); its array is kept between queries. */
 class KthSmallest {
   private readonly heap: number[] = [];
@@ -323,8 +253,10 @@ class KthSmallest {
 
 /** What one nearest() call reuses; a nested call (from inside a filter) gets its own. */
 class Scratch {
-  readonly nodes = new ReusableHeap<WalkNode>(false);
-  readonly items = new ReusableHeap<Entry>(true);
+  /** kept between queries (reset, not rebuilt), so a query allocates nothing here once their arrays have grown */
+  readonly nodes = new MinHeap<WalkNode>();
+  /** equal distances in UTF-16 code unit order of the ids */
+  readonly items = new MinHeap<Entry>((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   readonly kth = new KthSmallest();
   /** ids of the partitions searched */
   readonly selected: number[] = [];
@@ -537,9 +469,9 @@ export class VehicleIndex {
       let nodesVisited = 0;
       let itemsVisited = 0;
 
-      while (nodes.n > 0 && nodes.keys[0]! <= limitHav) {
-        const key = nodes.keys[0]!;
-        const node = nodes.pop();
+      while (nodes.length > 0 && nodes.peekKey() <= limitHav) {
+        const key = nodes.peekKey();
+        const node = nodes.pop()!;
         const isSquare = Array.isArray(node);
         if (isSquare || (node as Partial<Cell>).coords !== undefined) {
           // A grid square (its selected partitions' cells) or one cell: scan the packed positions.
@@ -627,19 +559,19 @@ export class VehicleIndex {
             if (bound <= limitHav) nodes.push(child, bound > treeFloor ? bound : treeFloor);
           }
         }
-        if (items.n === 0) continue;
+        if (items.length === 0) continue;
         // Strictly nearer than every unopened node: a node at an equal bound could hold an equal distance with a smaller id.
-        const nodeBoundM = nodes.n === 0 ? Infinity : havToM(nodes.keys[0]!);
-        while (items.n > 0 && items.keys[0]! < nodeBoundM && out.length < k) {
-          const distanceM = items.keys[0]!;
-          out.push({ vehicle: items.pop().v, distanceM });
+        const nodeBoundM = nodes.length === 0 ? Infinity : havToM(nodes.peekKey());
+        while (items.length > 0 && items.peekKey() < nodeBoundM && out.length < k) {
+          const distanceM = items.peekKey();
+          out.push({ vehicle: items.pop()!.v, distanceM });
         }
         if (out.length === k) break;
       }
       // What is left unopened is beyond the limit: the vehicles held come first.
-      while (items.n > 0 && out.length < k) {
-        const distanceM = items.keys[0]!;
-        out.push({ vehicle: items.pop().v, distanceM });
+      while (items.length > 0 && out.length < k) {
+        const distanceM = items.peekKey();
+        out.push({ vehicle: items.pop()!.v, distanceM });
       }
       if (stats) {
         stats.nodesVisited = nodesVisited;
@@ -655,7 +587,7 @@ export class VehicleIndex {
 
   /** Pushes grid square (ix, iy), keyed by its bound, when it holds a cell of a selected partition; 1 when it does. */
   private pushSquare(
-    nodes: ReusableHeap<WalkNode>,
+    nodes: MinHeap<WalkNode>,
     ix: number,
     iy: number,
     lat: number,
