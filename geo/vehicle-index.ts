@@ -6,7 +6,9 @@
 // degrees, and the partition's rbush holds one item per non-empty cell (the cell's bounds), not one per vehicle.
 // A move within its cell touches no tree; a move to another cell (or partition) is a swap-remove from the old cell's
 // member array and a push onto the new one; a tree changes only when a cell empties (removed) or fills (inserted).
-// A cell keeps its vehicles' positions in one packed array, so a query scans them without touching the vehicles.
+// A cell keeps its vehicles' positions in one packed array, so a query scans them without touching the vehicles: with
+// each position its unit vector on the sphere, so that a scan rejects a vehicle beyond the current limit by a chord
+// length (six flops) and computes the exact haversine (five transcendental calls) only for the few that may qualify.
 //
 // nearest() is one best-first walk over the selected partitions. Its heap holds rbush nodes, cells, grid squares (the
 // selected partitions' cells there) and stand-ins for "everything outside the squares opened so far", each keyed by
@@ -153,7 +155,10 @@ class Grid {
  */
 class Cell {
   readonly members: Entry[] = [];
-  /** lat, lon and fix time (epoch ms) of members[i] at 3i, 3i + 1, 3i + 2: packed doubles, scanned without touching the entries */
+  /**
+   * members[i]'s lat, lon, fix time (epoch ms) and unit vector (x, y, z) at STRIDE * i + LAT, LON, TS, X, Y, Z: packed
+   * doubles, scanned without touching the entries
+   */
   readonly coords: number[] = [];
   constructor(
     readonly ix: number,
@@ -264,6 +269,41 @@ class Scratch {
 
 const RAD = Math.PI / 180;
 
+/** Layout of a cell's packed coords: one vehicle every STRIDE numbers. */
+const STRIDE = 6;
+const LAT = 0;
+const LON = 1;
+const TS = 2;
+const X = 3;
+const Y = 4;
+const Z = 5;
+
+/**
+ * Slack added to a chord length (unit sphere) before it may reject a vehicle: well above the rounding of unit vectors
+ * and of their difference (a few 1e-16 per coordinate), well below a millimetre (1e-13 of the Earth's radius is 0.6 um).
+ * Vehicles that pass are measured exactly, so the slack costs only a rare extra haversine.
+ */
+const CHORD_SLACK = 1e-13;
+
+/** Squared chord length on the unit sphere above which a point's haversine exceeds limitHav (with slack). */
+function chordSqLimit(limitHav: number): number {
+  if (!(limitHav < 1)) return Infinity;
+  // chord = 2 sin(angle / 2) = 2 sqrt(hav)
+  const chord = 2 * Math.sqrt(limitHav) + CHORD_SLACK;
+  return chord * chord;
+}
+
+/** Writes the packed record of a vehicle at `at` (STRIDE numbers). */
+function pack(coords: number[], at: number, lat: number, lon: number, ts: number): void {
+  const cosLat = Math.cos(lat * RAD);
+  coords[at + LAT] = lat;
+  coords[at + LON] = lon;
+  coords[at + TS] = ts;
+  coords[at + X] = cosLat * Math.cos(lon * RAD);
+  coords[at + Y] = cosLat * Math.sin(lon * RAD);
+  coords[at + Z] = Math.sin(lat * RAD);
+}
+
 export class VehicleIndex {
   private readonly byId = new Map<string, Entry>();
   /** type -> status -> partition; every enum pair exists from the start, others (unchecked input) on first use */
@@ -307,10 +347,7 @@ export class VehicleIndex {
     const samePartition = old.type === v.type && old.status === v.status;
     if (samePartition && v.lon >= cell.minX && v.lon <= cell.maxX && v.lat >= cell.minY && v.lat <= cell.maxY) {
       // Still inside its cell: only the packed position and fix time change.
-      const at = 3 * entry.slot;
-      cell.coords[at] = v.lat;
-      cell.coords[at + 1] = v.lon;
-      cell.coords[at + 2] = v.ts;
+      pack(cell.coords, STRIDE * entry.slot, v.lat, v.lon, v.ts);
       return;
     }
     const partition = samePartition ? cell.partition : this.partitionFor(v.type, v.status);
@@ -447,12 +484,16 @@ export class VehicleIndex {
 
       const sinLat = Math.sin(lat * RAD);
       const cosLat = Math.cos(lat * RAD);
+      const qx = cosLat * Math.cos(lon * RAD);
+      const qy = cosLat * Math.sin(lon * RAD);
+      const qz = sinLat;
       // Nothing farther than limitM is kept, nothing bounded beyond limitHav opened: maxDistanceM, then, once k
       // vehicles passed the filter, the k-th of them (inclusive: one at exactly that distance may still win by id).
       const pruning = k !== Infinity;
       kth.reset(pruning ? k : 0);
       let limitM = maxDistanceM;
       let limitHav = metresToHavCeil(maxDistanceM);
+      let limitChordSq = chordSqLimit(limitHav);
       const { nx, ny } = this.grid;
       const cx = this.grid.cellX(lon);
       const cy = this.grid.cellY(lat);
@@ -482,10 +523,15 @@ export class VehicleIndex {
             nodesVisited++;
             const coords = cell.coords;
             const n = coords.length;
-            itemsVisited += n / 3;
-            for (let i = 0, slot = 0; i < n; i += 3, slot++) {
-              if (!(coords[i + 2]! >= minTs)) continue;
-              const d = haversineCosM(lat, lon, cosLat, coords[i]!, coords[i + 1]!);
+            itemsVisited += n / STRIDE;
+            for (let i = 0, slot = 0; i < n; i += STRIDE, slot++) {
+              if (!(coords[i + TS]! >= minTs)) continue;
+              // Beyond the limit by the chord (with slack): no need for the exact distance.
+              const dx = coords[i + X]! - qx;
+              const dy = coords[i + Y]! - qy;
+              const dz = coords[i + Z]! - qz;
+              if (dx * dx + dy * dy + dz * dz > limitChordSq) continue;
+              const d = haversineCosM(lat, lon, cosLat, coords[i + LAT]!, coords[i + LON]!);
               if (!(d <= limitM)) continue;
               const entry = cell.members[slot]!;
               if (filter !== undefined && !filter(entry.v)) continue;
@@ -493,6 +539,7 @@ export class VehicleIndex {
               if (pruning && kth.offer(d) && kth.value < limitM) {
                 limitM = kth.value;
                 limitHav = metresToHavCeil(limitM);
+                limitChordSq = chordSqLimit(limitHav);
               }
             }
           }
@@ -664,7 +711,7 @@ export class VehicleIndex {
     entry.cell = cell;
     entry.slot = cell.members.length;
     cell.members.push(entry);
-    cell.coords.push(lat, lon, entry.v.ts);
+    pack(cell.coords, cell.coords.length, lat, lon, entry.v.ts);
   }
 
   /** Puts the entry into cell (ix, iy) of the partition; the cell enters the partition's tree when it was empty. */
@@ -683,17 +730,14 @@ export class VehicleIndex {
     const members = cell.members;
     const coords = cell.coords;
     const last = members.pop()!;
-    const lastTs = coords.pop()!;
-    const lastLon = coords.pop()!;
-    const lastLat = coords.pop()!;
+    const from = coords.length - STRIDE;
     if (last !== entry) {
       const slot = entry.slot;
       members[slot] = last;
-      coords[3 * slot] = lastLat;
-      coords[3 * slot + 1] = lastLon;
-      coords[3 * slot + 2] = lastTs;
+      coords.copyWithin(STRIDE * slot, from, from + STRIDE);
       last.slot = slot;
     }
+    coords.length = from;
     if (members.length > 0) return;
     const partition = cell.partition;
     partition.tree.remove(cell);
@@ -720,9 +764,9 @@ function collect(
     const cell = cells[c]!;
     const coords = cell.coords;
     const whole = !crosses && cell.minX >= minLon && cell.maxX <= maxLon && cell.minY >= minLat && cell.maxY <= maxLat;
-    for (let i = 0, slot = 0; i < coords.length; i += 3, slot++) {
-      const lat = coords[i]!;
-      const lon = coords[i + 1]!;
+    for (let i = 0, slot = 0; i < coords.length; i += STRIDE, slot++) {
+      const lat = coords[i + LAT]!;
+      const lon = coords[i + LON]!;
       if (!whole) {
         const inLon = crosses ? lon >= minLon || lon <= maxLon : lon >= minLon && lon <= maxLon;
         if (!(inLon && lat >= minLat && lat <= maxLat)) continue;
