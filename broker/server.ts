@@ -98,7 +98,15 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
 
     authorizePublish(client, packet, done) {
       if (!client) return done(null); // a will of a client gone before the broker restarted
-      const who = principals.get(client) ?? { kind: 'anonymous' as const };
+      let who = principals.get(client) ?? { kind: 'anonymous' as const };
+      if (who.kind === 'device') {
+        // The device as it is now, not as it was at CONNECT: a PATCH may have changed its OwnTracks key since.
+        const now = registry.get(who.device.id);
+        if (now !== undefined && now !== who.device) {
+          who = { kind: 'device', device: now };
+          principals.set(client, who);
+        }
+      }
       const parsed = parseTopic(packet.topic);
       if (!mayPublish(who, packet.topic, parsed)) {
         metrics.authFailures.inc({ reason: 'acl_publish' });

@@ -1,6 +1,6 @@
 // Credentials that change take effect at once. Operators through the API: roles, tokens shown once, rotation and
 // deletion (HTTP and MQTT), the last admin kept, API replicas told. Devices and subscribers: the MQTT session of a
-// rotated or deleted device, or of a deleted subscriber, is closed.
+// rotated or deleted device, or of a deleted subscriber, is closed; a device's session follows a PATCH of the device.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -187,6 +187,25 @@ describe('devices and subscribers whose credentials end', () => {
     await secondClosed;
     await second.endAsync(true);
     expect(engine.vehicles.get('amb-stolen')).toBeUndefined();
+  });
+
+  it("a device's open session follows a PATCH of its OwnTracks key, without reconnecting", async () => {
+    const token = await provision(engine, { id: 'gt-relabelled', kind: 'vehicle', type: 'garbage_truck', owntracks: 'dlh/old' });
+    const c = await connect(engine, { username: 'gt-relabelled', password: token });
+    let closed = false;
+    c.on('close', () => (closed = true));
+    const patched = await engine.app.inject({ method: 'PATCH', url: '/api/v1/devices/gt-relabelled', headers: auth, payload: { owntracks: 'dlh/new' } });
+    expect(patched.statusCode).toBe(200);
+    const fix = (lat: number) => JSON.stringify({ _type: 'location', lat, lon: 106.81, tst: Math.floor(Date.now() / 1000) });
+    await c.publishAsync('owntracks/dlh/new', fix(-6.21), { qos: 1 });
+    await waitFor(() => engine.vehicles.get('gt-relabelled')?.lat === -6.21);
+    expect(closed).toBe(false);
+    // The old key is no longer the device's: publishing there is refused, which ends the session [MQTT-3.3.5-2].
+    const gone = new Promise<void>((resolve) => c.once('close', () => resolve()));
+    c.publish('owntracks/dlh/old', fix(-6.22), { qos: 1 });
+    await gone;
+    await c.endAsync(true);
+    expect(engine.vehicles.get('gt-relabelled')?.lat).toBe(-6.21);
   });
 
   it('deleting a subscriber closes its open MQTT session, and its token is refused after', async () => {
