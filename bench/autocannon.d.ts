@@ -11,6 +11,8 @@ declare module 'autocannon' {
     }
     interface Histogram {
       average: number;
+      /** the whole run's count (on result.requests) */
+      total: number;
       p50: number;
       p99: number;
     }

@@ -1,12 +1,13 @@
 // `npm run bench`: the geo and geofence micro benchmarks, sustained QoS 1 ingest into Pantau (a
 // child process with its embedded TimescaleDB) and into a bare Mosquitto driven by the same load
-// generator (bench/ingest.ts), HTTP nearest under ingest (bench/http.ts), dispatch reservations
+// generator (bench/ingest.ts), HTTP nearest under ingest (bench/http.ts), where a nearest request's server time
+// goes with nothing else running (bench/http-cost.ts), dispatch reservations
 // under concurrency (bench/dispatch.ts) and early-warning latency from a threshold crossing to the
 // subscribers' MQTT deliveries (bench/warning.ts). Progress goes to stderr; stdout gets the tables
 // recorded in BENCHMARKS.md.
 //
 //   npm run bench -- [--rates 5k,10k,20k] [--duration-s 30] [--warmup-s 5] [--devices 1000]
-//                    [--only geo,geofence,pantau,mosquitto,http,dispatch,warning] [--retry-noisy 1]
+//                    [--only geo,geofence,pantau,mosquitto,http,http-cost,dispatch,warning] [--retry-noisy 1]
 //                    [--engine-env K=V] [--engine-prof DIR] [--geofence-*] [--http-*] [--dispatch-*] [--warning-*]
 //                    (--help lists them; BENCHMARKS.md explains the columns)
 //
@@ -22,6 +23,7 @@ import { DISPATCH_DEFAULTS, dispatchTable, runDispatchBench, type DispatchBenchO
 import { benchGeofences, GEOFENCE_DEFAULTS, geofenceBenchNotes, geofenceTable, parseGeofenceFlag, type GeofenceBenchOptions, type GeofenceRow } from './geofence.ts';
 import { runGeoNearest, type GeoResult } from './geo-nearest.ts';
 import { HTTP_DEFAULTS, httpTable, runHttpBench, type HttpBenchOptions, type HttpResult } from './http.ts';
+import { HTTP_COST_DEFAULTS, httpCostTable, runHttpCostBench } from './http-cost.ts';
 import { findMosquitto, ingestText, mosquittoVersion, runIngestRows, type IngestOptions } from './ingest.ts';
 import { codeVersion, cpuMeter, killChildrenOnSignal, machine, NOISY_PCT, ROOT, stampedLog, trackChild } from './proc.ts';
 import { WARNING_DEFAULTS, warningNotes, warningTable, type WarningBenchOptions, type WarningBenchResult } from './warning.ts';
@@ -32,7 +34,7 @@ const int = (n: number): string => Math.round(n).toLocaleString('en');
 // ---------------------------------------------------------------------------------------------
 // Arguments
 
-const SECTIONS = ['geo', 'geofence', 'pantau', 'mosquitto', 'http', 'dispatch', 'warning'] as const;
+const SECTIONS = ['geo', 'geofence', 'pantau', 'mosquitto', 'http', 'http-cost', 'dispatch', 'warning'] as const;
 type Section = (typeof SECTIONS)[number];
 interface BenchOptions {
   ratesPerS: number[];
@@ -57,11 +59,13 @@ const USAGE = `usage: npm run bench -- [flags]
   --duration-s S    measured seconds per run (default 30)
   --warmup-s S      seconds of load before measuring (default 5)
   --devices N       simulated vehicles, one MQTT connection each (default 1000)
-  --only LIST       sections, comma separated (default all seven, in this order):
+  --only LIST       sections, comma separated (default all eight, in this order):
                     geo       live vehicle index micro benchmark (seconds)
                     geofence  geofence evaluation, 10,000 fences x 50 and 500 vertices (about 45 s)
                     pantau, mosquitto  the ingest rows above (about 5 to 9 minutes together)
                     http      nearest k=5 under 10,000 fixes/s of ingest, against /healthz (2 to 3 min)
+                    http-cost server CPU per request of /healthz, of the nearest route without a search
+                              and of nearest itself, nothing else running (about 1 min)
                     dispatch  rounds of 50 concurrent dispatch reservations (about 1 min)
                     warning   threshold crossing to subscribers' MQTT deliveries, 5,000 sensors and
                               10,000 subscribers (several minutes of setup, then about 2 min)
@@ -311,6 +315,15 @@ async function main(): Promise<void> {
       httpText = failed('The http section', err);
     }
   }
+  let httpCostText: string[] | null = null;
+  if (opts.only.has('http-cost')) {
+    progress('http-cost: server CPU per request of /healthz, of nearest without a search and of nearest, nothing else running');
+    try {
+      httpCostText = httpCostTable(await runHttpCostBench(HTTP_COST_DEFAULTS));
+    } catch (err) {
+      httpCostText = failed('The http-cost section', err);
+    }
+  }
   let dispatchText: string[] | null = null;
   if (opts.only.has('dispatch')) {
     progress(`dispatch: ${opts.dispatch.rounds} rounds of ${opts.dispatch.concurrency} concurrent reservations, ${opts.dispatch.ambulances} ambulances`);
@@ -351,7 +364,7 @@ async function main(): Promise<void> {
     out.push('');
     out.push(`Items visited per nearest k=5: ${geo.itemsVisited.unfiltered.toFixed(1)} unfiltered, ${geo.itemsVisited.filtered.toFixed(1)} with the available-ambulance filter.`);
   }
-  for (const text of [geofenceText, httpText, dispatchText, warningText]) {
+  for (const text of [geofenceText, httpText, httpCostText, dispatchText, warningText]) {
     if (!text) continue;
     out.push('');
     out.push(...text);
