@@ -10,7 +10,7 @@ import autocannon from 'autocannon';
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { seededRandom } from '../test/helpers/seeded-random.ts';
-import { BENCH_ADMIN_TOKEN, machineTicks, processTicks, startChild, stopChild, stampedLog, ticksToPct } from './proc.ts';
+import { BENCH_ADMIN_TOKEN, CLOCK_TICKS_PER_S, fromStdout, machineTicks, processTicks, startChild, stopChild, stampedLog, ticksToPct } from './proc.ts';
 
 const log = stampedLog('http-cost');
 
@@ -50,7 +50,10 @@ interface Route {
 export async function runHttpCostBench(opts: HttpCostOptions): Promise<HttpCostResult> {
   const server = startChild('api', process.execPath, ['--import', 'tsx', 'bench/http-cost-server.ts', String(opts.vehicles)], { ...process.env, NODE_OPTIONS: '' }, log);
   try {
-    const port = await listening(server.stdout, server.exited, server.tail);
+    const port = await fromStdout(server, '"listening <port>" within 120 s', performance.now() + 120_000, (out) => {
+      const found = /listening (\d+)/.exec(out)?.[1];
+      return found ? Number(found) : null;
+    });
     const url = `http://127.0.0.1:${port}`;
     const rand = seededRandom(42);
     const query = (): string => `lat=${(-6.37 + rand() * 0.28).toFixed(5)}&lon=${(106.68 + rand() * 0.3).toFixed(5)}&k=5&max_age_s=86400`;
@@ -74,7 +77,7 @@ export async function runHttpCostBench(opts: HttpCostOptions): Promise<HttpCostR
         label,
         requests: acc.requests,
         reqPerS: acc.requests / acc.seconds,
-        serverUs: ((acc.ticks / TICKS_PER_S) * 1e6) / acc.requests,
+        serverUs: ((acc.ticks / CLOCK_TICKS_PER_S) * 1e6) / acc.requests,
         p99Ms: acc.p99Ms,
         non2xx: acc.non2xx,
         stealPct: ticksToPct(acc.steal, acc.seconds),
@@ -84,9 +87,6 @@ export async function runHttpCostBench(opts: HttpCostOptions): Promise<HttpCostR
     await stopChild(server, 10_000);
   }
 }
-
-/** /proc's clock ticks per second (USER_HZ), as bench/proc.ts reads them */
-const TICKS_PER_S = 100;
 
 async function slice(route: Route, url: string, pid: number, opts: HttpCostOptions): Promise<void> {
   const durationS = opts.durationS / 2;
@@ -103,19 +103,6 @@ async function slice(route: Route, url: string, pid: number, opts: HttpCostOptio
   acc.p99Ms = Math.max(acc.p99Ms, result.latency.p99);
   acc.non2xx += result.non2xx + result.errors;
   log(`${route.label}, ${durationS} s: ${Math.round(result.requests.total / seconds)} req/s, p99 ${result.latency.p99} ms`);
-}
-
-async function listening(stdout: () => string, exited: Promise<number | string>, tail: () => string): Promise<number> {
-  let gone = false;
-  void exited.then(() => (gone = true));
-  const deadline = performance.now() + 120_000;
-  while (performance.now() < deadline) {
-    const m = /listening (\d+)/.exec(stdout());
-    if (m) return Number(m[1]);
-    if (gone) throw new Error(`bench/http-cost-server.ts exited before listening:\n${tail()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('bench/http-cost-server.ts did not listen within 120 s');
 }
 
 const int = (n: number): string => Math.round(n).toLocaleString('en');

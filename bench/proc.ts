@@ -54,7 +54,7 @@ export function codeVersion(): { label: string; fingerprint: string } {
 // ---------------------------------------------------------------------------------------------
 // CPU and memory from /proc (Linux; elsewhere the readers return nothing)
 
-const CLOCK_TICKS_PER_S = 100; // USER_HZ on Linux
+export const CLOCK_TICKS_PER_S = 100; // USER_HZ on Linux
 
 /** ticks over a span of elapsedS seconds, in % of one core */
 export const ticksToPct = (ticks: number, elapsedS: number): number => (ticks / CLOCK_TICKS_PER_S / elapsedS) * 100;
@@ -378,6 +378,22 @@ export function startChild(name: string, command: string, args: string[], env: N
   return { name, proc, pid: proc.pid, exited, stdout: () => out, tail: () => tail.join('\n') };
 }
 
+/**
+ * Polls a starting child's stdout until `read` finds what it prints once ready (a port, say); throws, with the
+ * child's last stderr lines, when the child exits first or `deadline` (a performance.now() time) passes.
+ */
+export async function fromStdout<T>(child: Child, what: string, deadline: number, read: (out: string) => T | null): Promise<T> {
+  while (true) {
+    if (child.proc.exitCode !== null || child.proc.signalCode !== null) {
+      throw new Error(`the ${child.name} exited with ${child.proc.exitCode ?? child.proc.signalCode} while starting:\n${child.tail()}`);
+    }
+    if (performance.now() > deadline) throw new Error(`the ${child.name} did not print ${what} in time:\n${child.tail()}`);
+    const found = read(child.stdout());
+    if (found !== null) return found;
+    await sleep(50);
+  }
+}
+
 /** SIGTERM, then SIGKILL after timeoutMs. */
 export async function stopChild(child: Child, timeoutMs: number): Promise<StopResult> {
   const t0 = performance.now();
@@ -449,17 +465,12 @@ export async function startEngineChild(opts: EngineChildOptions): Promise<Engine
   };
   try {
     // `pantau serve` prints its addresses once listening (engine/cli.ts); PANTAU_HOST keeps them numeric.
-    let mqttPort = 0;
-    let httpPort = 0;
     const deadline = performance.now() + 120_000;
-    while (!mqttPort || !httpPort) {
-      if (child.proc.exitCode !== null) throw new Error(`the engine exited with code ${child.proc.exitCode} while starting:\n${child.tail()}`);
-      if (performance.now() > deadline) throw new Error(`the engine did not print its ports within 120 s:\n${child.tail()}`);
-      const out = child.stdout();
-      mqttPort = Number(/mqtt:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1] ?? 0);
-      httpPort = Number(/http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(out)?.[1] ?? 0);
-      await sleep(50);
-    }
+    const [mqttPort, httpPort] = await fromStdout(child, 'its ports within 120 s', deadline, (out) => {
+      const mqtt = /mqtt:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1];
+      const http = /http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(out)?.[1];
+      return mqtt && http ? [Number(mqtt), Number(http)] : null;
+    });
     const httpUrl = `http://127.0.0.1:${httpPort}`;
     await untilReady(child, 'engine', httpUrl, deadline);
     const startMs = performance.now() - t0;
@@ -518,13 +529,10 @@ export async function startReplicaChild(engine: EngineChild, opts: { log?: (line
   const stop = (timeoutMs = 30_000) => stopChild(child, timeoutMs);
   try {
     const deadline = performance.now() + 120_000;
-    let port = 0;
-    while (!port) {
-      if (child.proc.exitCode !== null) throw new Error(`the replica exited with code ${child.proc.exitCode} while starting:\n${child.tail()}`);
-      if (performance.now() > deadline) throw new Error(`the replica did not print its port within 120 s:\n${child.tail()}`);
-      port = Number(/http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(child.stdout())?.[1] ?? 0);
-      await sleep(50);
-    }
+    const port = await fromStdout(child, 'its port within 120 s', deadline, (out) => {
+      const found = /http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(out)?.[1];
+      return found ? Number(found) : null;
+    });
     const httpUrl = `http://127.0.0.1:${port}`;
     await untilReady(child, 'replica', httpUrl, deadline);
     return { child, pid: child.pid, httpUrl, startMs: performance.now() - t0, stop };
